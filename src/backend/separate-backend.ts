@@ -1,0 +1,42 @@
+import type { Datastore } from "../datastore/contract.ts";
+import { isZeroGError } from "../errors.ts";
+import type { JobDocument } from "../job/document.ts";
+import type { PutOptions, Queue, QueueEntryId } from "../queue/contract.ts";
+import { type Backend, queueBodyOf } from "./contract.ts";
+
+/**
+ * A datastore and a queue that share nothing: the document is written first, then the uuid is
+ * enqueued, then the entry id is recorded. If the enqueue fails the document is removed again,
+ * so a refused create leaves nothing behind.
+ */
+export class SeparateBackend implements Backend {
+  readonly datastore: Datastore;
+  readonly queue: Queue;
+
+  constructor(datastore: Datastore, queue: Queue) {
+    this.datastore = datastore;
+    this.queue = queue;
+  }
+
+  async createJob(doc: JobDocument, put: PutOptions): Promise<QueueEntryId> {
+    const created = await this.datastore.create(doc);
+    let entryId: string;
+    try {
+      entryId = await this.queue.put(doc.queueName, queueBodyOf(doc.uuid), put);
+    } catch (err) {
+      await this.datastore.delete(doc.uuid).catch(() => undefined);
+      throw err;
+    }
+    try {
+      await this.datastore.replace({ ...doc, queueJobId: entryId }, created);
+    } catch (err) {
+      // A worker took the job first and wrote it; the entry id is only informative.
+      if (!isZeroGError(err, "ZEROG_CAS_MISMATCH")) throw err;
+    }
+    return entryId;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.datastore.close(), this.queue.close()]);
+  }
+}

@@ -1,0 +1,36 @@
+import type { JobDocument } from "../job/document.ts";
+import type { PutOptions, QueueEntryId } from "../queue/contract.ts";
+import type { SqliteStore } from "../sqlite/sqlite-store.ts";
+import { type Backend, queueBodyOf } from "./contract.ts";
+
+/** Datastore and queue in one SQLite file: a job's document and queue entry are created in one transaction. */
+export class SqliteBackend implements Backend {
+  readonly store: SqliteStore;
+
+  constructor(store: SqliteStore) {
+    this.store = store;
+  }
+
+  get datastore() {
+    return this.store.datastore;
+  }
+  get queue() {
+    return this.store.queue;
+  }
+
+  /** Both rows in one savepoint of one group-commit transaction: never a document without its entry, nor the reverse. */
+  async createJob(doc: JobDocument, put: PutOptions): Promise<QueueEntryId> {
+    const { datastore, queue, connection } = this.store;
+    const entryId = await connection.write(() => {
+      const id = queue.insertSync(doc.queueName, queueBodyOf(doc.uuid), put);
+      datastore.insertSync({ ...doc, queueJobId: id });
+      return id;
+    });
+    if (!((put.delaySeconds ?? 0) > 0)) queue.notifyReady(doc.queueName);
+    return entryId;
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

@@ -1,0 +1,28 @@
+import { pathToFileURL } from "node:url";
+import { Command, CommanderError } from "commander";
+import { isZeroGError } from "../errors.ts";
+import { registerServe } from "./serve.ts";
+
+/** Builds the `zerog` command line. */
+export function buildProgram(): Command {
+  const program = new Command("zerog").description("ZeroG: background jobs with a REST API").exitOverride();
+  registerServe(program);
+  return program;
+}
+
+/** Runs the CLI; errors a user can act on print one line, not a stack trace. */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    if (isZeroGError(err)) {
+      console.error(`zerog: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+// Run when executed directly (npm start / tsx), not when imported by bin/zerog.js.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main(process.argv);

@@ -1,0 +1,79 @@
+import type { Command } from "commander";
+import { DEFAULT_BACKEND_URL } from "../backend/backend-url.ts";
+import { InvalidConfigError } from "../errors.ts";
+import { defaultLogger } from "../internal/logger.ts";
+import { Server } from "../server/server.ts";
+import { loadJobModule } from "./load-jobs.ts";
+
+interface ServeFlags {
+  jobs: string[];
+  port: string;
+  host: string;
+  datastore: string;
+  queue: string;
+  concurrency: string;
+  name: string;
+  ttr: string;
+}
+
+/** `zerog serve`: the HTTP API and workers for the job classes of one or more modules. */
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("serve the REST API and run workers for the jobs in a module")
+    .requiredOption("-j, --jobs <module...>", "module(s) exporting job classes (.js, .mjs, or .ts with tsx)")
+    .option("-p, --port <port>", "HTTP port", "8888")
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--datastore <url>", "datastore URL", DEFAULT_BACKEND_URL)
+    .option("--queue <url>", "queue URL", DEFAULT_BACKEND_URL)
+    .option("-c, --concurrency <n>", "worker slots in this process (0: API only)", "1")
+    .option("-n, --name <name>", "service name (worker id, queue name)", "zerog")
+    .option("--ttr <seconds>", "queue TTR of new jobs", "60")
+    .action(async (flags: ServeFlags) => {
+      const logger = defaultLogger();
+      const jobs = (await Promise.all(flags.jobs.map(loadJobModule))).flat();
+      const server = new Server({
+        jobs,
+        name: flags.name,
+        datastore: flags.datastore,
+        queue: flags.queue,
+        concurrency: intFlag("concurrency", flags.concurrency),
+        ttrSeconds: intFlag("ttr", flags.ttr),
+        logger,
+      });
+      const url = await server.listen({ port: intFlag("port", flags.port), host: flags.host });
+      logger.info(
+        { url, jobTypes: server.registry.types(), datastore: flags.datastore, queue: flags.queue },
+        "zerog serving",
+      );
+      onShutdownSignal(async (signal) => {
+        logger.info({ signal }, "shutting down: finishing running jobs");
+        await server.close();
+        logger.info("shut down");
+      });
+    });
+}
+
+function intFlag(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidConfigError(`--${name} must be a whole number, got '${value}'`);
+  return n;
+}
+
+/** First SIGINT/SIGTERM: graceful shutdown, then exit. A second one exits at once. */
+function onShutdownSignal(shutdown: (signal: string) => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    shutdown(signal).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+}

@@ -1,0 +1,77 @@
+import { AlreadyExistsError, CasMismatchError, ClosedError, JobNotFoundError } from "../../errors.ts";
+import type { JobDocument } from "../../job/document.ts";
+import type { Cas, Datastore, ListJobsQuery, Versioned } from "../contract.ts";
+
+interface Stored {
+  json: string;
+  version: number;
+}
+
+/**
+ * Keeps documents in this process's memory, as JSON so callers never share objects with it.
+ * For tests and single-process experiments; nothing survives a restart.
+ */
+export class MemoryDatastore implements Datastore {
+  readonly kind = "memory";
+  readonly capabilities = { multiProcess: false } as const;
+  readonly #docs = new Map<string, Stored>();
+  #closed = false;
+
+  async create(doc: JobDocument): Promise<Cas> {
+    this.#open();
+    if (this.#docs.has(doc.uuid)) throw new AlreadyExistsError(doc.uuid);
+    this.#docs.set(doc.uuid, { json: JSON.stringify(doc), version: 1 });
+    return "1";
+  }
+
+  async read(uuid: string): Promise<Versioned<JobDocument> | null> {
+    this.#open();
+    const s = this.#docs.get(uuid);
+    return s ? { value: JSON.parse(s.json) as JobDocument, cas: String(s.version) } : null;
+  }
+
+  async replace(doc: JobDocument, cas: Cas): Promise<Cas> {
+    this.#open();
+    const s = this.#docs.get(doc.uuid);
+    if (!s) throw new JobNotFoundError(doc.uuid);
+    if (String(s.version) !== cas) throw new CasMismatchError(doc.uuid);
+    return this.#put(doc, s.version + 1);
+  }
+
+  async upsert(doc: JobDocument): Promise<Cas> {
+    this.#open();
+    return this.#put(doc, (this.#docs.get(doc.uuid)?.version ?? 0) + 1);
+  }
+
+  async delete(uuid: string): Promise<boolean> {
+    this.#open();
+    return this.#docs.delete(uuid);
+  }
+
+  async list(query: ListJobsQuery): Promise<JobDocument[]> {
+    this.#open();
+    const docs = [...this.#docs.values()].map((s) => JSON.parse(s.json) as JobDocument);
+    return docs
+      .filter(
+        (d) =>
+          (query.jobType === undefined || d.jobType === query.jobType) &&
+          (query.state === undefined || d.state === query.state) &&
+          (query.createdBefore === undefined || d.createdAt < query.createdBefore),
+      )
+      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
+      .slice(0, query.limit ?? 50);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #put(doc: JobDocument, version: number): Cas {
+    this.#docs.set(doc.uuid, { json: JSON.stringify(doc), version });
+    return String(version);
+  }
+
+  #open(): void {
+    if (this.#closed) throw new ClosedError("memory datastore");
+  }
+}

@@ -1,0 +1,139 @@
+/** Every error ZeroG raises on purpose carries one of these codes. */
+export type ErrorCode =
+  | "ZEROG_UNKNOWN_JOB_TYPE"
+  | "ZEROG_INVALID_PARAMS"
+  | "ZEROG_INVALID_JSON"
+  | "ZEROG_BODY_TOO_LARGE"
+  | "ZEROG_JOB_NOT_FOUND"
+  | "ZEROG_ROUTE_NOT_FOUND"
+  | "ZEROG_BAD_REQUEST"
+  | "ZEROG_ALREADY_EXISTS"
+  | "ZEROG_CAS_MISMATCH"
+  | "ZEROG_ENTRY_LOST"
+  | "ZEROG_FENCED"
+  | "ZEROG_INVALID_CONFIG"
+  | "ZEROG_BACKEND_DOWN"
+  | "ZEROG_CLOSED"
+  | "ZEROG_INTERNAL";
+
+/** HTTP status per code; `Record` makes the compiler keep this table complete. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  ZEROG_UNKNOWN_JOB_TYPE: 404,
+  ZEROG_INVALID_PARAMS: 400,
+  ZEROG_INVALID_JSON: 400,
+  ZEROG_BODY_TOO_LARGE: 413,
+  ZEROG_JOB_NOT_FOUND: 404,
+  ZEROG_ROUTE_NOT_FOUND: 404,
+  ZEROG_BAD_REQUEST: 400,
+  ZEROG_ALREADY_EXISTS: 409,
+  ZEROG_CAS_MISMATCH: 409,
+  ZEROG_ENTRY_LOST: 409,
+  ZEROG_FENCED: 409,
+  ZEROG_INVALID_CONFIG: 500,
+  ZEROG_BACKEND_DOWN: 503,
+  ZEROG_CLOSED: 503,
+  ZEROG_INTERNAL: 500,
+};
+
+/** One bad field of a job's params, as the API lists it. */
+export interface ParamIssue {
+  path: string;
+  message: string;
+}
+
+export class ZeroGError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "ZeroGError";
+    this.code = code;
+    this.details = options?.details;
+  }
+
+  get httpStatus(): number {
+    return HTTP_STATUS[this.code];
+  }
+}
+
+export class UnknownJobTypeError extends ZeroGError {
+  constructor(jobType: string) {
+    super("ZEROG_UNKNOWN_JOB_TYPE", `unknown job type '${jobType}'`);
+  }
+}
+
+export class InvalidParamsError extends ZeroGError {
+  readonly issues: readonly ParamIssue[];
+  constructor(issues: readonly ParamIssue[]) {
+    super(
+      "ZEROG_INVALID_PARAMS",
+      `invalid params: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`,
+      {
+        details: issues,
+      },
+    );
+    this.issues = issues;
+  }
+}
+
+export class JobNotFoundError extends ZeroGError {
+  constructor(uuid: string) {
+    super("ZEROG_JOB_NOT_FOUND", `no job with uuid '${uuid}'`);
+  }
+}
+
+export class AlreadyExistsError extends ZeroGError {
+  constructor(key: string) {
+    super("ZEROG_ALREADY_EXISTS", `a document with key '${key}' already exists`);
+  }
+}
+
+/** A write carried a stale version: someone else wrote the document first. */
+export class CasMismatchError extends ZeroGError {
+  constructor(key: string) {
+    super("ZEROG_CAS_MISMATCH", `document '${key}' was changed by another writer`);
+  }
+}
+
+/** A reserved queue entry is no longer ours (its TTR passed and it was reserved again, or it was deleted). */
+export class EntryLostError extends ZeroGError {
+  constructor(id: string) {
+    super("ZEROG_ENTRY_LOST", `queue entry ${id} is no longer reserved by this worker`);
+  }
+}
+
+/** A run that is no longer the job's current attempt tried to write. */
+export class FencedError extends ZeroGError {
+  constructor(uuid: string, attempt: number, current: number) {
+    super("ZEROG_FENCED", `job ${uuid}: attempt ${attempt} was superseded by attempt ${current}`);
+  }
+}
+
+export class InvalidConfigError extends ZeroGError {
+  constructor(message: string) {
+    super("ZEROG_INVALID_CONFIG", message);
+  }
+}
+
+export class BackendDownError extends ZeroGError {
+  constructor(backend: string, cause: unknown) {
+    super(
+      "ZEROG_BACKEND_DOWN",
+      `${backend} is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+export class ClosedError extends ZeroGError {
+  constructor(what: string) {
+    super("ZEROG_CLOSED", `${what} is closed`);
+  }
+}
+
+export function isZeroGError(err: unknown, code?: ErrorCode): err is ZeroGError {
+  return err instanceof ZeroGError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,45 @@
+/** ZeroG: public exports only. */
+export { z } from "zod";
+export { DEFAULT_BACKEND_URL } from "./backend/backend-url.ts";
+export type { Backend } from "./backend/contract.ts";
+export { type BackendUrls, openBackend } from "./backend/open-backend.ts";
+export type { Cas, Datastore, ListJobsQuery, Versioned } from "./datastore/contract.ts";
+export { MemoryDatastore } from "./datastore/memory/memory-datastore.ts";
+export * from "./errors.ts";
+export { type Clock, ManualClock, systemClock } from "./internal/clock.ts";
+export { BaseJob, type JobClass, type JobContext, type ParamsSchema } from "./job/base-job.ts";
+export {
+  ErrorContinue,
+  ErrorFinish,
+  JobControlError,
+  WarningContinue,
+  WarningFinish,
+} from "./job/control-flow.ts";
+export {
+  type ErrorEntry,
+  INTERNAL_ERROR,
+  type JobDocument,
+  type JobState,
+  KILLED_BY_USER,
+  type LogEntry,
+  NO_RESULT,
+  SUCCESS,
+} from "./job/document.ts";
+export { type CreateJobOptions, JobClient, type JobInfo, type JobProgress } from "./job/job-client.ts";
+export { JobRegistry } from "./job/registry.ts";
+export type {
+  EntryStats,
+  PutOptions,
+  Queue,
+  QueueEntryId,
+  QueueStats,
+  Reserved,
+  ReserveOptions,
+} from "./queue/contract.ts";
+export { MemoryQueue } from "./queue/memory/memory-queue.ts";
+export { type AppOptions, createApp } from "./server/app.ts";
+export { Server, type ServerConfig } from "./server/server.ts";
+export type { WorkerEventMap } from "./worker/events.ts";
+export { WORKER_DEFAULTS, type WorkerOptions } from "./worker/options.ts";
+export type { JobRunner, RunReport, RunRequest } from "./worker/runner.ts";
+export { Worker, type WorkerConfig } from "./worker/worker.ts";

@@ -1,0 +1,138 @@
+import type { Cas, Datastore } from "../datastore/contract.ts";
+import { FencedError, isZeroGError, JobNotFoundError } from "../errors.ts";
+import type { Clock } from "../internal/clock.ts";
+import type { JobDocument } from "./document.ts";
+
+/** A change to a job document; re-applied to a fresh copy when another writer got there first. */
+export type Mutation = (doc: JobDocument) => void;
+
+export interface DocumentWriterOptions {
+  /** The run this writer speaks for; a document whose attempt differs refuses its writes. */
+  attempt: number;
+  clock: Clock;
+  /**
+   * Coalesce progress and log writes: at most one write per this many ms per job.
+   * 0 writes on every change (used where nothing runs between changes).
+   */
+  flushIntervalMs: number;
+  /** Reload-and-retry rounds on CAS mismatch before giving up; a bound so a hot document cannot spin a worker. */
+  maxCasRetries?: number;
+  /** Called once when this run is fenced off (a newer attempt owns the job). */
+  onFenced?: (err: FencedError) => void;
+  /** Called when a background flush fails for another reason (the backend is down); it is retried. */
+  onFlushError?: (err: unknown) => void;
+}
+
+/**
+ * The one place a job's document is written: applies mutations locally at once, persists them
+ * through CAS (coalesced), and on a stale version reloads, checks the fence and re-applies.
+ */
+export class DocumentWriter {
+  readonly #store: Datastore;
+  readonly #opts: DocumentWriterOptions;
+  #doc: JobDocument;
+  #cas: Cas;
+  /** Mutations applied locally but not yet confirmed written. */
+  #unsaved: Mutation[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  #inflight: Promise<void> | null = null;
+  #fenced: FencedError | null = null;
+
+  constructor(store: Datastore, doc: JobDocument, cas: Cas, opts: DocumentWriterOptions) {
+    this.#store = store;
+    this.#doc = doc;
+    this.#cas = cas;
+    this.#opts = opts;
+  }
+
+  /** The local copy, with every mutation applied; change it only through `mutate`. */
+  get doc(): JobDocument {
+    return this.#doc;
+  }
+
+  get cas(): Cas {
+    return this.#cas;
+  }
+
+  get attempt(): number {
+    return this.#opts.attempt;
+  }
+
+  get fenced(): FencedError | null {
+    return this.#fenced;
+  }
+
+  /** Applies `m` now and schedules its write; throws FencedError once this run has been superseded. */
+  mutate(m: Mutation): void {
+    if (this.#fenced) throw this.#fenced;
+    m(this.#doc);
+    this.#unsaved.push(m);
+    if (this.#opts.flushIntervalMs <= 0) return;
+    this.#timer ??= setTimeout(() => {
+      this.#timer = null;
+      this.flush().catch((err: unknown) => {
+        if (!isZeroGError(err, "ZEROG_FENCED")) this.#opts.onFlushError?.(err);
+      });
+    }, this.#opts.flushIntervalMs);
+  }
+
+  /** Applies `m` and writes everything unsaved before resolving. */
+  async commit(m: Mutation): Promise<void> {
+    this.mutate(m);
+    await this.flush();
+  }
+
+  /** Writes every unsaved mutation; one write at a time per job. */
+  async flush(): Promise<void> {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    while (this.#inflight) await this.#inflight;
+    if (this.#fenced) throw this.#fenced;
+    if (this.#unsaved.length === 0) return;
+    this.#inflight = this.#write().finally(() => {
+      this.#inflight = null;
+    });
+    await this.#inflight;
+  }
+
+  /** Replaces the local copy with what is stored (e.g. after another process ran the job). */
+  async reload(): Promise<void> {
+    const fresh = await this.#store.read(this.#doc.uuid);
+    if (!fresh) throw new JobNotFoundError(this.#doc.uuid);
+    this.#doc = fresh.value;
+    this.#cas = fresh.cas;
+    this.#unsaved = [];
+  }
+
+  async #write(): Promise<void> {
+    const maxRetries = this.#opts.maxCasRetries ?? 10;
+    for (let round = 0; ; round++) {
+      const sent = this.#unsaved.length;
+      this.#doc.updatedAt = new Date(this.#opts.clock.now()).toISOString();
+      try {
+        this.#cas = await this.#store.replace(this.#doc, this.#cas);
+        this.#unsaved.splice(0, sent);
+        return;
+      } catch (err) {
+        if (!isZeroGError(err, "ZEROG_CAS_MISMATCH") || round >= maxRetries) throw err;
+      }
+      await this.#rebase();
+    }
+  }
+
+  /** Someone else wrote the document: take theirs, check we still own the job, re-apply ours. */
+  async #rebase(): Promise<void> {
+    const fresh = await this.#store.read(this.#doc.uuid);
+    if (!fresh) throw new JobNotFoundError(this.#doc.uuid);
+    if (fresh.value.attempt !== this.#opts.attempt) {
+      this.#fenced = new FencedError(this.#doc.uuid, this.#opts.attempt, fresh.value.attempt);
+      this.#opts.onFenced?.(this.#fenced);
+      throw this.#fenced;
+    }
+    this.#doc = fresh.value;
+    this.#cas = fresh.cas;
+    for (const m of this.#unsaved) m(this.#doc);
+  }
+}

@@ -1,0 +1,65 @@
+/** The persisted state of one job (SPEC §3): one JSON document keyed by its uuid. */
+
+/** Where a job stands; derived from the outcome table, written only by named transitions. */
+export type JobState = "queued" | "delayed" | "running" | "finished";
+
+export const JOB_STATES: readonly JobState[] = ["queued", "delayed", "running", "finished"];
+
+export interface LogEntry {
+  timeStamp: string;
+  msg: string;
+}
+
+export interface ErrorEntry extends LogEntry {
+  errorCode: number;
+}
+
+/** Options the job's queue entry was put with, kept so a requeue uses the same ones. */
+export interface QueueKwargs {
+  priority: number;
+  ttrSeconds: number;
+}
+
+export interface JobDocument {
+  uuid: string;
+  jobType: string;
+  schemaVersion: number;
+  /** Correlates log lines of every run of this job. */
+  logId: string;
+  createdAt: string;
+  updatedAt: string;
+  params: Record<string, unknown>;
+  queueName: string;
+  queueKwargs: QueueKwargs;
+  /** The queue entry's id; null while not enqueued (e.g. the enqueue failed). */
+  queueJobId: string | null;
+  events: LogEntry[];
+  warnings: LogEntry[];
+  errors: ErrorEntry[];
+  running: boolean;
+  errorCount: number;
+  completeness: number;
+  tickcount: number;
+  tickval: number;
+  /** -1 (NO_RESULT) until the job finishes. */
+  resultCode: number;
+  /** The job's output, returned by GET /data. */
+  data: unknown;
+  state: JobState;
+  /** Bumped each time a run starts; a write from an older attempt is refused (fencing). */
+  attempt: number;
+  workerId: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** Result code of a job that has not finished, and the `run()` return that asks for a requeue. */
+export const NO_RESULT = -1;
+/** Result code of a job finished by an unhandled error. */
+export const INTERNAL_ERROR = 500;
+/** Result code of a successful job when `run()` returns nothing specific. */
+export const SUCCESS = 200;
+/** Result code of a job killed by a user. */
+export const KILLED_BY_USER = 410;
+
+export const SCHEMA_VERSION = 1;

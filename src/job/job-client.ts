@@ -1,0 +1,119 @@
+import type { Backend } from "../backend/contract.ts";
+import { JobNotFoundError } from "../errors.ts";
+import { type Clock, systemClock } from "../internal/clock.ts";
+import type { JobDocument } from "./document.ts";
+import { DocumentWriter } from "./document-writer.ts";
+import { newJobDocument } from "./new-document.ts";
+import type { JobRegistry } from "./registry.ts";
+
+export interface JobClientOptions {
+  /** Queue new jobs are put on. */
+  queueName: string;
+  /** TTR of new jobs' queue entries. */
+  ttrSeconds: number;
+  /** @defaultValue 1024 (lower is more urgent) */
+  priority?: number;
+  clock?: Clock;
+}
+
+export interface CreateJobOptions {
+  /** Seconds before the job may start. @defaultValue 0 */
+  delaySeconds?: number;
+  /** Lower is more urgent. */
+  priority?: number;
+}
+
+/** GET /progress: completeness and result (-1 while unfinished). */
+export interface JobProgress {
+  completeness: number;
+  result: number;
+}
+
+/** GET /info: progress plus the job's logs. */
+export interface JobInfo extends JobProgress {
+  events: JobDocument["events"];
+  errors: JobDocument["errors"];
+  warnings: JobDocument["warnings"];
+}
+
+/** A signal that never fires: documents read for display are never run. */
+const NEVER = new AbortController().signal;
+
+/** Creates jobs and reads them back: what the REST API and library users call. */
+export class JobClient {
+  readonly #backend: Backend;
+  readonly #registry: JobRegistry;
+  readonly #opts: Required<JobClientOptions>;
+
+  constructor(backend: Backend, registry: JobRegistry, opts: JobClientOptions) {
+    this.#backend = backend;
+    this.#registry = registry;
+    this.#opts = { priority: 1024, clock: systemClock, ...opts };
+  }
+
+  get registry(): JobRegistry {
+    return this.#registry;
+  }
+
+  /** Validates params (InvalidParamsError, UnknownJobTypeError), persists and enqueues the job; resolves with its uuid. */
+  async create(jobType: string, params: unknown, opts: CreateJobOptions = {}): Promise<string> {
+    const valid = this.#registry.validate(jobType, params);
+    const delaySeconds = opts.delaySeconds ?? 0;
+    const priority = opts.priority ?? this.#opts.priority;
+    const doc = newJobDocument({
+      jobType,
+      params: valid,
+      queueName: this.#opts.queueName,
+      queueKwargs: { priority, ttrSeconds: this.#opts.ttrSeconds },
+      nowMs: this.#opts.clock.now(),
+      delaySeconds,
+    });
+    await this.#backend.createJob(doc, { delaySeconds, priority, ttrSeconds: this.#opts.ttrSeconds });
+    return doc.uuid;
+  }
+
+  /** The whole document; JobNotFoundError for an unknown uuid. */
+  async get(uuid: string): Promise<JobDocument> {
+    const read = await this.#backend.datastore.read(uuid);
+    if (!read) throw new JobNotFoundError(uuid);
+    return read.value;
+  }
+
+  async progress(uuid: string): Promise<JobProgress> {
+    const d = await this.get(uuid);
+    return { completeness: d.completeness, result: d.resultCode };
+  }
+
+  async info(uuid: string): Promise<JobInfo> {
+    const d = await this.get(uuid);
+    return {
+      completeness: d.completeness,
+      result: d.resultCode,
+      events: d.events,
+      errors: d.errors,
+      warnings: d.warnings,
+    };
+  }
+
+  /** The job's output, as its class's `getData()` computes it (what `setData` stored, by default). */
+  async data(uuid: string): Promise<unknown> {
+    const read = await this.#backend.datastore.read(uuid);
+    if (!read) throw new JobNotFoundError(uuid);
+    const jobClass = this.#registry.get(read.value.jobType);
+    if (!jobClass) return read.value.data;
+    const writer = new DocumentWriter(this.#backend.datastore, read.value, read.cas, {
+      attempt: read.value.attempt,
+      clock: this.#opts.clock,
+      flushIntervalMs: 0,
+    });
+    return new jobClass({ writer, signal: NEVER, clock: this.#opts.clock }).getData() ?? {};
+  }
+
+  /** The whole document; the logs only when `showLogs`. */
+  async dump(uuid: string, opts: { showLogs?: boolean } = {}): Promise<Partial<JobDocument>> {
+    const d = await this.get(uuid);
+    if (opts.showLogs) return d;
+    const { events: _e, warnings: _w, errors: _x, ...rest } = d;
+    return rest;
+  }
+}

@@ -1,0 +1,47 @@
+import { randomUUID } from "node:crypto";
+import { type JobDocument, NO_RESULT, type QueueKwargs, SCHEMA_VERSION } from "./document.ts";
+
+export interface NewJobInput {
+  jobType: string;
+  params: Record<string, unknown>;
+  queueName: string;
+  queueKwargs: QueueKwargs;
+  /** Milliseconds since the epoch. */
+  nowMs: number;
+  uuid?: string;
+  /** @defaultValue 0 */
+  delaySeconds?: number;
+}
+
+/** The document of a job that has just been accepted and not yet enqueued. */
+export function newJobDocument(input: NewJobInput): JobDocument {
+  const uuid = input.uuid ?? randomUUID();
+  const now = new Date(input.nowMs).toISOString();
+  return {
+    uuid,
+    jobType: input.jobType,
+    schemaVersion: SCHEMA_VERSION,
+    logId: uuid.slice(0, 8),
+    createdAt: now,
+    updatedAt: now,
+    params: input.params,
+    queueName: input.queueName,
+    queueKwargs: input.queueKwargs,
+    queueJobId: null,
+    events: [],
+    warnings: [],
+    errors: [],
+    running: false,
+    errorCount: 0,
+    completeness: 0,
+    tickcount: 0,
+    tickval: 0,
+    resultCode: NO_RESULT,
+    data: {},
+    state: (input.delaySeconds ?? 0) > 0 ? "delayed" : "queued",
+    attempt: 0,
+    workerId: null,
+    startedAt: null,
+    finishedAt: null,
+  };
+}

@@ -1,0 +1,87 @@
+import type { Mutation } from "./document-writer.ts";
+
+/**
+ * Every change to a job document, named. Log entries carry their timestamp from creation so
+ * re-applying a mutation after a CAS conflict records the same entry.
+ */
+
+const clamp01 = (x: number): number => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
+
+export function addEvent(msg: string, at: string): Mutation {
+  const entry = { timeStamp: at, msg };
+  return (d) => {
+    d.events.push(entry);
+  };
+}
+
+export function addWarning(msg: string, at: string): Mutation {
+  const entry = { timeStamp: at, msg };
+  return (d) => {
+    d.warnings.push(entry);
+  };
+}
+
+/** Records an error; errors count towards `maxErrors`. */
+export function addError(errorCode: number, msg: string, at: string): Mutation {
+  const entry = { timeStamp: at, msg, errorCode };
+  return (d) => {
+    d.errors.push(entry);
+    d.errorCount += 1;
+  };
+}
+
+export function setCompleteness(x: number): Mutation {
+  const v = clamp01(x);
+  return (d) => {
+    d.completeness = v;
+  };
+}
+
+export function addToCompleteness(delta: number, ticks = 0): Mutation {
+  return (d) => {
+    d.completeness = clamp01(d.completeness + delta);
+    d.tickcount += ticks;
+  };
+}
+
+export function setTickValue(v: number): Mutation {
+  return (d) => {
+    d.tickval = v;
+  };
+}
+
+export function setData(data: unknown): Mutation {
+  return (d) => {
+    d.data = data;
+  };
+}
+
+/** A worker takes the job: a new attempt begins, and `running` says so until the run ends. */
+export function startRun(attempt: number, workerId: string, at: string): Mutation {
+  return (d) => {
+    d.attempt = attempt;
+    d.running = true;
+    d.state = "running";
+    d.workerId = workerId;
+    d.startedAt = at;
+  };
+}
+
+/** The job is done for good with `resultCode`. */
+export function finish(resultCode: number, at: string): Mutation {
+  return (d) => {
+    d.running = false;
+    d.state = "finished";
+    d.resultCode = resultCode;
+    d.completeness = 1;
+    d.finishedAt = at;
+  };
+}
+
+/** The job goes back to its queue to run again after `delaySeconds`. */
+export function requeue(delaySeconds: number): Mutation {
+  return (d) => {
+    d.running = false;
+    d.state = delaySeconds > 0 ? "delayed" : "queued";
+  };
+}

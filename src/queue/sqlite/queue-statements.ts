@@ -1,0 +1,113 @@
+import type Database from "better-sqlite3";
+import type { EntryState } from "../contract.ts";
+
+/** A `zerog_queue` row as stored (src/sqlite/schema.sql). */
+export interface EntryRow {
+  id: number;
+  queue: string;
+  body: string;
+  priority: number;
+  ttr_ms: number;
+  state: EntryState;
+  due_at: number;
+  reserves: number;
+  timeouts: number;
+  releases: number;
+  buries: number;
+  kicks: number;
+}
+
+/** What a reserve returns: enough to build the handle, and `reserves` as its ownership token. */
+export type ReservedRow = Pick<EntryRow, "id" | "queue" | "body" | "reserves">;
+
+interface Candidate {
+  id: number;
+  priority: number;
+}
+
+/** A reserved entry's owner: the row is still 'reserved' with the reserve count it was handed with. */
+interface Owner {
+  id: number;
+  token: number;
+}
+
+// The two places a reservable entry can be: the first 'ready' row (index zerog_queue_ready) and
+// the first 'reserved' row whose lease passed (index zerog_queue_timed). Due 'delayed' rows are
+// moved to 'ready' just before, by `promote`.
+const CANDIDATES = `
+  SELECT * FROM (SELECT id, priority FROM zerog_queue
+                 WHERE queue = @queue AND state = 'ready' ORDER BY priority, id LIMIT 1)
+  UNION ALL
+  SELECT * FROM (SELECT id, priority FROM zerog_queue
+                 WHERE queue = @queue AND state IN ('delayed', 'reserved') AND state = 'reserved' AND due_at <= @now
+                 ORDER BY priority, id LIMIT 1)`;
+
+// An expired lease taken over counts a timeout (SET reads the row's old state).
+const LEASE = `state = 'reserved', due_at = @now + ttr_ms, reserves = reserves + 1, timeouts = timeouts + (state = 'reserved')`;
+const OWNED = "id = @id AND state = 'reserved' AND reserves = @token";
+
+/** Every statement the SQLite queue runs, prepared once per connection. */
+export function prepareQueueStatements(db: Database.Database) {
+  return {
+    insert: db.prepare<[string, string, number, number, EntryState, number]>(
+      "INSERT INTO zerog_queue (queue, body, priority, ttr_ms, state, due_at) VALUES (?, ?, ?, ?, ?, ?)",
+    ),
+    /** Due delayed entries of a queue become plain ready ones, so the ready index orders them. */
+    promote: db.prepare<{ queue: string; now: number }>(
+      `UPDATE zerog_queue SET state = 'ready'
+       WHERE queue = @queue AND state IN ('delayed', 'reserved') AND state = 'delayed' AND due_at <= @now`,
+    ),
+    /** Single-queue fast path: pick and lease in one statement. */
+    reserveOne: db.prepare<{ queue: string; now: number }, ReservedRow>(
+      `UPDATE zerog_queue SET ${LEASE}
+       WHERE id = (SELECT id FROM (${CANDIDATES}) ORDER BY priority, id LIMIT 1)
+       RETURNING id, queue, body, reserves`,
+    ),
+    /** Multi-queue path: the best candidate of one queue, compared across queues in JS. */
+    candidate: db.prepare<{ queue: string; now: number }, Candidate>(
+      `SELECT id, priority FROM (${CANDIDATES}) ORDER BY priority, id LIMIT 1`,
+    ),
+    reserveId: db.prepare<{ id: number; now: number }, ReservedRow>(
+      `UPDATE zerog_queue SET ${LEASE} WHERE id = @id RETURNING id, queue, body, reserves`,
+    ),
+    /** How many entries of a queue are reservable now, counting no further than `limit`. */
+    countReservable: db.prepare<{ queue: string; now: number; limit: number }, { n: number }>(
+      `SELECT (SELECT count(*) FROM (SELECT 1 FROM zerog_queue
+                WHERE queue = @queue AND state = 'ready' LIMIT @limit))
+            + (SELECT count(*) FROM (SELECT 1 FROM zerog_queue
+                WHERE queue = @queue AND state IN ('delayed', 'reserved') AND due_at <= @now LIMIT @limit)) AS n`,
+    ),
+    delete: db.prepare<Owner>(`DELETE FROM zerog_queue WHERE ${OWNED}`),
+    release: db.prepare<Owner & { state: EntryState; dueAt: number; priority: number | null }>(
+      `UPDATE zerog_queue SET state = @state, due_at = @dueAt, priority = coalesce(@priority, priority),
+         releases = releases + 1
+       WHERE ${OWNED}`,
+    ),
+    touch: db.prepare<Owner & { now: number }>(`UPDATE zerog_queue SET due_at = @now + ttr_ms WHERE ${OWNED}`),
+    bury: db.prepare<Owner & { now: number }>(
+      `UPDATE zerog_queue SET state = 'buried', due_at = @now, buries = buries + 1 WHERE ${OWNED}`,
+    ),
+    kick: db.prepare<{ queue: string; now: number; bound: number }>(
+      `UPDATE zerog_queue SET state = 'ready', due_at = @now, kicks = kicks + 1
+       WHERE id IN (SELECT id FROM zerog_queue WHERE queue = @queue AND state = 'buried' ORDER BY id LIMIT @bound)`,
+    ),
+    entry: db.prepare<[number], EntryRow>("SELECT * FROM zerog_queue WHERE id = ?"),
+    /** Counts by reported state: due delays and expired leases report 'ready'. */
+    stats: db.prepare<
+      { queue: string; now: number },
+      { ready: number; delayed: number; reserved: number; buried: number }
+    >(
+      `SELECT
+         (SELECT count(*) FROM zerog_queue WHERE queue = @queue AND state = 'ready')
+           + (SELECT count(*) FROM zerog_queue
+              WHERE queue = @queue AND state IN ('delayed', 'reserved') AND due_at <= @now) AS ready,
+         (SELECT count(*) FROM zerog_queue
+          WHERE queue = @queue AND state IN ('delayed', 'reserved') AND state = 'delayed' AND due_at > @now) AS delayed,
+         (SELECT count(*) FROM zerog_queue
+          WHERE queue = @queue AND state IN ('delayed', 'reserved') AND state = 'reserved' AND due_at > @now) AS reserved,
+         (SELECT count(*) FROM zerog_queue WHERE queue = @queue AND state = 'buried') AS buried`,
+    ),
+  };
+}
+
+export type QueueStatements = ReturnType<typeof prepareQueueStatements>;

@@ -1,0 +1,222 @@
+import { ClosedError, EntryLostError } from "../../errors.ts";
+import { type Clock, systemClock } from "../../internal/clock.ts";
+import { Notifier } from "../../internal/notifier.ts";
+import { openSqliteConnection, type SqliteConnection } from "../../sqlite/connection.ts";
+import {
+  type EntryState,
+  type EntryStats,
+  PUT_DEFAULTS,
+  type PutOptions,
+  type Queue,
+  type QueueEntryId,
+  type QueueStats,
+  type Reserved,
+  type ReserveOptions,
+} from "../contract.ts";
+import { type EntryRow, prepareQueueStatements, type QueueStatements, type ReservedRow } from "./queue-statements.ts";
+
+export interface SqliteQueueOptions {
+  /** Source of every stored time (due times, leases). @defaultValue systemClock */
+  clock?: Clock;
+  /**
+   * How often waiting reserves look for entries this process was not told about: puts by other
+   * processes, delays that ran out, expired leases. One cheap read per interval per process;
+   * 50 ms keeps cross-process pickup well under a job's usual run time. In-process puts wake
+   * reservers at once. @defaultValue 50
+   */
+  pollMs?: number;
+}
+
+export const SQLITE_QUEUE_DEFAULTS = { pollMs: 50 } as const satisfies Omit<Required<SqliteQueueOptions>, "clock">;
+
+/**
+ * Beanstalkd's model in the `zerog_queue` table (src/sqlite/schema.sql). Reserves go through
+ * the connection's group commit, so many worker slots reserving in one tick share one
+ * transaction, and SQLite's write lock keeps two processes from taking the same entry.
+ */
+export class SqliteQueue implements Queue {
+  readonly kind = "sqlite";
+  readonly capabilities = { multiProcess: true } as const;
+  readonly #conn: SqliteConnection;
+  readonly #sql: QueueStatements;
+  readonly #clock: Clock;
+  readonly #pollMs: number;
+  readonly #notifier = new Notifier();
+  #poller: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  /** Uses `conn` (counted as one of its users, so closing the last user closes it). */
+  constructor(conn: SqliteConnection, opts: SqliteQueueOptions = {}) {
+    this.#conn = conn;
+    conn.retain();
+    this.#sql = prepareQueueStatements(conn.db);
+    this.#clock = opts.clock ?? systemClock;
+    this.#pollMs = opts.pollMs ?? SQLITE_QUEUE_DEFAULTS.pollMs;
+  }
+
+  async put(queue: string, body: string, opts: PutOptions = {}): Promise<QueueEntryId> {
+    const id = await this.#write(() => this.insertSync(queue, body, opts));
+    if (!((opts.delaySeconds ?? 0) > 0)) this.notifyReady(queue);
+    return id;
+  }
+
+  async reserve(queues: readonly string[], opts: ReserveOptions): Promise<Reserved | null> {
+    this.#open();
+    // Waiting is real time (the caller's patience); stored times come from the clock.
+    const deadline = Date.now() + opts.timeoutMs;
+    for (;;) {
+      if (this.#closed || opts.signal?.aborted) return null;
+      const mark = this.#notifier.mark(queues);
+      const row = await this.#conn.write(() => (this.#closed ? undefined : this.#take(queues)));
+      // Returned even if the signal fired meanwhile: dropping it would strand the entry until its TTR.
+      if (row) return this.#handle(row);
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#closed) return null;
+      this.#startPolling();
+      await this.#notifier.park(queues, left, mark, opts.signal);
+    }
+  }
+
+  async kick(queue: string, bound: number): Promise<number> {
+    const kicked = await this.#write(() => this.#sql.kick.run({ queue, now: this.#clock.now(), bound }).changes);
+    if (kicked > 0) this.notifyReady(queue, kicked);
+    return kicked;
+  }
+
+  async entryStats(id: QueueEntryId): Promise<EntryStats | null> {
+    this.#open();
+    const row = this.#sql.entry.get(Number(id));
+    return row ? this.#statsOf(row) : null;
+  }
+
+  async stats(queue: string): Promise<QueueStats> {
+    this.#open();
+    const counts = this.#sql.stats.get({ queue, now: this.#clock.now() });
+    return { queue, ready: 0, delayed: 0, reserved: 0, buried: 0, ...counts };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#poller);
+    this.#notifier.wakeAll();
+    await this.#conn.release();
+  }
+
+  /**
+   * Inserts an entry and returns its id. Synchronous, for use inside a `SqliteConnection.write`
+   * op that does more in the same savepoint (atomic create + put); call `notifyReady` after it commits.
+   */
+  insertSync(queue: string, body: string, opts: PutOptions = {}): QueueEntryId {
+    const o = { ...PUT_DEFAULTS, ...opts };
+    const delayed = o.delaySeconds > 0;
+    const now = this.#clock.now();
+    const dueAt = delayed ? now + Math.round(o.delaySeconds * 1000) : now;
+    const ttrMs = Math.round(o.ttrSeconds * 1000);
+    const info = this.#sql.insert.run(queue, body, o.priority, ttrMs, delayed ? "delayed" : "ready", dueAt);
+    return String(info.lastInsertRowid);
+  }
+
+  /** Wakes up to `count` reservers of `queue` waiting in this process (after a put has committed). */
+  notifyReady(queue: string, count = 1): void {
+    this.#notifier.notify(queue, count);
+  }
+
+  /** Leases the most urgent reservable entry of `queues`; runs inside a group-commit op. */
+  #take(queues: readonly string[]): ReservedRow | undefined {
+    const now = this.#clock.now();
+    const [only] = queues;
+    if (queues.length === 1 && only !== undefined) {
+      this.#sql.promote.run({ queue: only, now });
+      return this.#sql.reserveOne.get({ queue: only, now });
+    }
+    let best: { id: number; priority: number } | undefined;
+    for (const queue of queues) {
+      this.#sql.promote.run({ queue, now });
+      const c = this.#sql.candidate.get({ queue, now });
+      if (c && (!best || c.priority < best.priority || (c.priority === best.priority && c.id < best.id))) best = c;
+    }
+    return best ? this.#sql.reserveId.get({ id: best.id, now }) : undefined;
+  }
+
+  #handle(row: ReservedRow): Reserved {
+    const id = String(row.id);
+    const owner = { id: row.id, token: row.reserves };
+    /** Runs a statement that matches only while we own the reservation. */
+    const owned = (run: () => { changes: number }): Promise<void> =>
+      this.#write(() => {
+        if (run().changes === 0) throw new EntryLostError(id);
+      });
+    return {
+      id,
+      queue: row.queue,
+      body: row.body,
+      delete: () => owned(() => this.#sql.delete.run(owner)),
+      release: async ({ delaySeconds, priority }) => {
+        const delayed = delaySeconds > 0;
+        await owned(() => {
+          const state: EntryState = delayed ? "delayed" : "ready";
+          const dueAt = this.#clock.now() + (delayed ? Math.round(delaySeconds * 1000) : 0);
+          return this.#sql.release.run({ ...owner, state, dueAt, priority: priority ?? null });
+        });
+        if (!delayed) this.notifyReady(row.queue);
+      },
+      touch: () => owned(() => this.#sql.touch.run({ ...owner, now: this.#clock.now() })),
+      bury: () => owned(() => this.#sql.bury.run({ ...owner, now: this.#clock.now() })),
+      stats: async () => {
+        const s = await this.entryStats(id);
+        if (!s) throw new EntryLostError(id);
+        return s;
+      },
+    };
+  }
+
+  /** One timer per queue while anyone waits: a read (no lock) per waited queue, waking as many as it finds. */
+  #startPolling(): void {
+    if (this.#poller) return;
+    this.#poller = setInterval(() => {
+      if (this.#closed || this.#notifier.idle) {
+        clearInterval(this.#poller);
+        this.#poller = undefined;
+        return;
+      }
+      const now = this.#clock.now();
+      for (const [queue, parked] of [...this.#notifier.parkedCounts()]) {
+        const { n } = this.#sql.countReservable.get({ queue, now, limit: parked }) ?? { n: 0 };
+        if (n > 0) this.#notifier.notify(queue, n);
+      }
+    }, this.#pollMs);
+    this.#poller.unref();
+  }
+
+  /** The state Beanstalkd would report: due delays and expired leases count as ready. */
+  #statsOf(row: EntryRow): EntryStats {
+    const timed = row.state === "delayed" || row.state === "reserved";
+    return {
+      id: String(row.id),
+      queue: row.queue,
+      state: timed && row.due_at <= this.#clock.now() ? "ready" : row.state,
+      priority: row.priority,
+      ttrSeconds: row.ttr_ms / 1000,
+      reserves: row.reserves,
+      timeouts: row.timeouts,
+      releases: row.releases,
+      buries: row.buries,
+      kicks: row.kicks,
+    };
+  }
+
+  #write<T>(op: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new ClosedError("sqlite queue"));
+    return this.#conn.write(op);
+  }
+
+  #open(): void {
+    if (this.#closed) throw new ClosedError("sqlite queue");
+  }
+}
+
+/** A queue on its own connection to the database file at `path` (or ":memory:"). */
+export function createSqliteQueue(opts: { path: string } & SqliteQueueOptions): SqliteQueue {
+  return new SqliteQueue(openSqliteConnection({ path: opts.path }), opts);
+}

@@ -1,0 +1,60 @@
+import cors from "@fastify/cors";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { Logger } from "pino";
+import { ZeroGError } from "../errors.ts";
+import type { JobClient } from "../job/job-client.ts";
+import { errorBody, statusOf, toZeroGError } from "./http-errors.ts";
+import { registerCreateRoutes } from "./routes/create-job.ts";
+import { registerReadRoutes } from "./routes/read-job.ts";
+
+export interface AppOptions {
+  client: JobClient;
+  logger?: Logger;
+  /** Largest accepted request body; larger ones get 413. @defaultValue 1 MiB */
+  bodyLimitBytes?: number;
+  /** Allowed CORS origin(s). @defaultValue "*" (the seed's) */
+  corsOrigin?: string | string[];
+}
+
+export const APP_DEFAULTS = { bodyLimitBytes: 1024 * 1024, corsOrigin: "*" } as const;
+
+/** The HTTP API as a Fastify instance that is not listening: `listen()` it, or `inject()` in tests. */
+export function createApp(opts: AppOptions): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: opts.bodyLimitBytes ?? APP_DEFAULTS.bodyLimitBytes,
+    ...(opts.logger ? { loggerInstance: opts.logger as FastifyBaseLogger } : { logger: false }),
+    // No per-request lines: at thousands of jobs/s they would cost more than the requests.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.register(cors, {
+    origin: opts.corsOrigin ?? APP_DEFAULTS.corsOrigin,
+    methods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+    strictPreflight: false,
+  });
+
+  // Params are JSON whatever the Content-Type says: `curl -d '{…}'` sends form encoding by default.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text.trim() === "") return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(new ZeroGError("ZEROG_INVALID_JSON", `request body is not JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const zerr = toZeroGError(err);
+    if (zerr.code === "ZEROG_INTERNAL") req.log.error({ err }, "request failed");
+    reply.code(statusOf(zerr)).send(errorBody(zerr));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const err = new ZeroGError("ZEROG_ROUTE_NOT_FOUND", `no route ${req.method} ${req.url}`);
+    reply.code(statusOf(err)).send(errorBody(err));
+  });
+
+  registerCreateRoutes(app, opts.client);
+  registerReadRoutes(app, opts.client);
+  return app;
+}

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from "fastify";
+import { JobNotFoundError } from "../../errors.ts";
+import type { JobClient } from "../../job/job-client.ts";
+
+/** Checked before any lookup, so a malformed id never reaches the datastore. */
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function checkedUuid(uuid: string): string {
+  if (!UUID_PATTERN.test(uuid)) throw new JobNotFoundError(uuid);
+  return uuid.toLowerCase();
+}
+
+type UuidRoute = { Params: { uuid: string } };
+
+/** The seed's read endpoints (SPEC §5): progress, info, data, dump. */
+export function registerReadRoutes(app: FastifyInstance, client: JobClient): void {
+  app.get<UuidRoute>("/progress/:uuid", async (req) => client.progress(checkedUuid(req.params.uuid)));
+  app.get<UuidRoute>("/info/:uuid", async (req) => client.info(checkedUuid(req.params.uuid)));
+  app.get<UuidRoute>("/data/:uuid", async (req, reply) => {
+    // Serialize ourselves: Fastify sends a bare string as text, but every answer here is JSON.
+    const data = await client.data(checkedUuid(req.params.uuid));
+    reply.type("application/json; charset=utf-8");
+    return JSON.stringify(data ?? null);
+  });
+  app.get<UuidRoute & { Querystring: { showLogs?: string } }>("/dump/:uuid", async (req) =>
+    client.dump(checkedUuid(req.params.uuid), { showLogs: req.query.showLogs === "true" }),
+  );
+}

@@ -1,0 +1,131 @@
+import type { FastifyInstance } from "fastify";
+import type { Backend } from "../backend/contract.ts";
+import { openBackend } from "../backend/open-backend.ts";
+import { ClosedError } from "../errors.ts";
+import { type Clock, systemClock } from "../internal/clock.ts";
+import { defaultLogger, type Logger } from "../internal/logger.ts";
+import { JobClient } from "../job/job-client.ts";
+import { JobRegistry } from "../job/registry.ts";
+import { resolveWorkerOptions, type WorkerOptions } from "../worker/options.ts";
+import type { JobRunner } from "../worker/runner.ts";
+import { Worker } from "../worker/worker.ts";
+import { APP_DEFAULTS, createApp } from "./app.ts";
+
+export interface ServerConfig extends Omit<WorkerOptions, "concurrency"> {
+  /** The job classes served (or a registry of them). */
+  jobs: Iterable<unknown> | JobRegistry;
+  /** An open backend to share (not closed by the server). Without one, `datastore`/`queue` URLs are opened. */
+  backend?: Backend;
+  /** @defaultValue "sqlite:./zerog.db" */
+  datastore?: string;
+  /** @defaultValue "sqlite:./zerog.db" */
+  queue?: string;
+  /** Worker slots in this process; 0 serves the API only. @defaultValue 1 */
+  concurrency?: number;
+  /** @defaultValue 8888 (the seed's) */
+  port?: number;
+  /** @defaultValue "127.0.0.1" (set "0.0.0.0" to serve other hosts) */
+  host?: string;
+  /** @defaultValue 1 MiB */
+  bodyLimitBytes?: number;
+  /** @defaultValue "*" */
+  corsOrigin?: string | string[];
+  clock?: Clock;
+  logger?: Logger;
+  runner?: JobRunner;
+}
+
+export const SERVER_DEFAULTS = { port: 8888, host: "127.0.0.1", concurrency: 1 } as const;
+
+/** A ZeroG service: the REST API and, unless `concurrency` is 0, workers, on one backend. */
+export class Server {
+  readonly registry: JobRegistry;
+  readonly #config: ServerConfig;
+  readonly #logger: Logger;
+  #backend: Backend | null = null;
+  #ownsBackend = false;
+  #client: JobClient | null = null;
+  #app: FastifyInstance | null = null;
+  #worker: Worker | null = null;
+
+  constructor(config: ServerConfig) {
+    this.#config = config;
+    this.registry = config.jobs instanceof JobRegistry ? config.jobs : new JobRegistry(config.jobs);
+    this.#logger = config.logger ?? defaultLogger();
+    resolveWorkerOptions({ ...config, concurrency: config.concurrency || 1 }); // fail fast on bad options
+  }
+
+  get app(): FastifyInstance {
+    if (!this.#app) throw new ClosedError("server (call start() first)");
+    return this.#app;
+  }
+  get client(): JobClient {
+    if (!this.#client) throw new ClosedError("server (call start() first)");
+    return this.#client;
+  }
+  /** The in-process worker, or null when `concurrency` is 0. */
+  get worker(): Worker | null {
+    return this.#worker;
+  }
+  get backend(): Backend {
+    if (!this.#backend) throw new ClosedError("server (call start() first)");
+    return this.#backend;
+  }
+
+  /** Opens the backend, builds the API and starts the workers; does not listen. */
+  async start(): Promise<void> {
+    if (this.#app) return;
+    const c = this.#config;
+    const clock = c.clock ?? systemClock;
+    const options = resolveWorkerOptions({ ...c, concurrency: c.concurrency || 1 });
+    this.#backend = c.backend ?? openBackend({ ...pick(c, "datastore"), ...pick(c, "queue") }, { clock });
+    this.#ownsBackend = !c.backend;
+    this.#client = new JobClient(this.#backend, this.registry, {
+      queueName: options.queueName,
+      ttrSeconds: options.ttrSeconds,
+      clock,
+    });
+    this.#app = createApp({
+      client: this.#client,
+      logger: this.#logger,
+      bodyLimitBytes: c.bodyLimitBytes ?? APP_DEFAULTS.bodyLimitBytes,
+      corsOrigin: c.corsOrigin ?? APP_DEFAULTS.corsOrigin,
+    });
+    await this.#app.ready();
+    const concurrency = c.concurrency ?? SERVER_DEFAULTS.concurrency;
+    if (concurrency > 0) {
+      this.#worker = new Worker({
+        ...c,
+        concurrency,
+        jobs: this.registry,
+        backend: this.#backend,
+        clock,
+        logger: this.#logger,
+      });
+      await this.#worker.start();
+    }
+  }
+
+  /** Starts (if needed) and listens; resolves with the URL it listens on. */
+  async listen(opts: { port?: number; host?: string } = {}): Promise<string> {
+    await this.start();
+    return this.app.listen({
+      port: opts.port ?? this.#config.port ?? SERVER_DEFAULTS.port,
+      host: opts.host ?? this.#config.host ?? SERVER_DEFAULTS.host,
+    });
+  }
+
+  /** Stops taking requests and jobs, lets running jobs finish (see `shutdownGraceMs`), closes the backend. */
+  async close(): Promise<void> {
+    await this.#app?.close();
+    await this.#worker?.stop();
+    if (this.#ownsBackend) await this.#backend?.close();
+    this.#app = null;
+    this.#worker = null;
+  }
+}
+
+function pick<K extends "datastore" | "queue">(c: ServerConfig, key: K): Partial<Record<K, string>> {
+  const v = c[key];
+  return v === undefined ? {} : ({ [key]: v } as Record<K, string>);
+}

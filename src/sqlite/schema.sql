@@ -1,0 +1,54 @@
+-- ZeroG's embedded store: job documents and queue entries in one SQLite file.
+-- Run by src/sqlite/connection.ts on every open inside one BEGIN IMMEDIATE transaction, so
+-- several processes opening the same file at once create it exactly once (IF NOT EXISTS).
+-- Times are integer milliseconds since the epoch, taken from the injected clock, never SQL now().
+
+-- One row per job; `doc` is the whole JobDocument as JSON. The other columns copy the fields
+-- the API filters and sorts on, so listings never parse JSON. `version` is the CAS token:
+-- every write bumps it and a replace matches it (UPDATE … WHERE uuid = ? AND version = ?).
+CREATE TABLE IF NOT EXISTS zerog_jobs (
+  uuid       TEXT PRIMARY KEY,
+  job_type   TEXT NOT NULL,
+  state      TEXT NOT NULL,
+  created_at TEXT NOT NULL, -- ISO-8601 UTC, so text order is time order
+  version    INTEGER NOT NULL,
+  doc        TEXT NOT NULL
+);
+-- Listings are newest first, optionally by type and/or state (ListJobsQuery).
+CREATE INDEX IF NOT EXISTS zerog_jobs_by_created ON zerog_jobs (created_at);
+CREATE INDEX IF NOT EXISTS zerog_jobs_by_type ON zerog_jobs (job_type, created_at);
+CREATE INDEX IF NOT EXISTS zerog_jobs_by_state ON zerog_jobs (state, created_at);
+
+-- Beanstalkd's model. `due_at` means, by state:
+--   ready    → when it became ready (put, release or kick time)
+--   delayed  → when it becomes ready
+--   reserved → when the lease expires (reserve or touch time + ttr_ms)
+--   buried   → when it was buried (unused)
+-- A reserve first moves due 'delayed' rows to 'ready', then takes the most urgent of
+-- (the first 'ready' row, the first 'reserved' row whose lease passed), ORDER BY priority, id.
+-- An expired lease stays 'reserved' until someone else reserves it (timeouts + 1), so a slow
+-- holder can still finish when nobody took over; its handle checks `reserves` to know.
+-- AUTOINCREMENT: an id is never reused, so a stale handle can never match a newer entry.
+CREATE TABLE IF NOT EXISTS zerog_queue (
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue    TEXT NOT NULL,
+  body     TEXT NOT NULL,
+  priority INTEGER NOT NULL, -- lower is more urgent
+  ttr_ms   INTEGER NOT NULL,
+  state    TEXT NOT NULL CHECK (state IN ('ready', 'delayed', 'reserved', 'buried')),
+  due_at   INTEGER NOT NULL,
+  reserves INTEGER NOT NULL DEFAULT 0,
+  timeouts INTEGER NOT NULL DEFAULT 0,
+  releases INTEGER NOT NULL DEFAULT 0,
+  buries   INTEGER NOT NULL DEFAULT 0,
+  kicks    INTEGER NOT NULL DEFAULT 0
+);
+-- "Most urgent ready entry of queue Q" is the first row of this index: O(log n), however
+-- many delayed, reserved or buried rows there are.
+CREATE INDEX IF NOT EXISTS zerog_queue_ready ON zerog_queue (queue, priority, id) WHERE state = 'ready';
+-- Rows that turn reservable with time (due delays, expired leases): a range seek up to now.
+-- Queries repeat the literal `state IN ('delayed', 'reserved')`: SQLite uses a partial index
+-- only when the query's WHERE visibly implies the index's.
+CREATE INDEX IF NOT EXISTS zerog_queue_timed ON zerog_queue (queue, state, due_at) WHERE state IN ('delayed', 'reserved');
+-- Kick takes buried rows oldest first.
+CREATE INDEX IF NOT EXISTS zerog_queue_buried ON zerog_queue (queue, id) WHERE state = 'buried';

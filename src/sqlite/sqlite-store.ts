@@ -1,0 +1,41 @@
+import { SqliteDatastore } from "../datastore/sqlite/sqlite-datastore.ts";
+import type { Clock } from "../internal/clock.ts";
+import { SqliteQueue } from "../queue/sqlite/sqlite-queue.ts";
+import { openSqliteConnection, type SqliteConnection, type SqliteConnectionOptions } from "./connection.ts";
+
+export interface OpenSqliteOptions extends SqliteConnectionOptions {
+  /** Source of every stored queue time. @defaultValue systemClock */
+  clock?: Clock;
+  /** See SqliteQueueOptions.pollMs. @defaultValue 50 */
+  pollMs?: number;
+}
+
+/** A datastore and a queue sharing one SQLite file and one group-commit connection. */
+export interface SqliteStore {
+  readonly datastore: SqliteDatastore;
+  readonly queue: SqliteQueue;
+  /** The shared connection, e.g. to read its group-commit stats. */
+  readonly connection: SqliteConnection;
+  /** Ends pending reserves, commits pending writes and closes the file. */
+  close(): Promise<void>;
+}
+
+/** Opens (creating when missing) the SQLite store at `opts.path`, or ":memory:". */
+export function openSqlite(opts: OpenSqliteOptions): SqliteStore {
+  const { clock, pollMs, ...connOpts } = opts;
+  const connection = openSqliteConnection(connOpts);
+  const datastore = new SqliteDatastore(connection);
+  const queue = new SqliteQueue(connection, {
+    ...(clock === undefined ? {} : { clock }),
+    ...(pollMs === undefined ? {} : { pollMs }),
+  });
+  return {
+    datastore,
+    queue,
+    connection,
+    async close() {
+      await queue.close();
+      await datastore.close();
+    },
+  };
+}

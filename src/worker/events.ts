@@ -1,0 +1,12 @@
+/** What a worker reports as it goes; tests and the benchmark wait on these instead of sleeping. */
+export interface WorkerEventMap {
+  "job:started": [{ uuid: string; jobType: string; attempt: number }];
+  "job:finished": [{ uuid: string; jobType: string; resultCode: number }];
+  "job:requeued": [{ uuid: string; jobType: string; delaySeconds: number }];
+  /** A newer attempt took the job over; this run's result was discarded. */
+  "job:fenced": [{ uuid: string; jobType: string; attempt: number }];
+  /** An entry whose job could not be loaded was released to try later, or buried for good. */
+  "entry:unloadable": [{ entryId: string; reason: string; action: "released" | "buried" }];
+  /** Something failed outside any job (the backend, most likely); the worker carries on. */
+  "worker:error": [{ error: unknown }];
+}

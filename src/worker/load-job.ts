@@ -1,0 +1,54 @@
+import { uuidOfQueueBody } from "../backend/contract.ts";
+import type { Cas, Datastore } from "../datastore/contract.ts";
+import type { JobClass } from "../job/base-job.ts";
+import type { JobDocument } from "../job/document.ts";
+import type { JobRegistry } from "../job/registry.ts";
+
+export type LoadedJob =
+  | { kind: "loaded"; jobClass: JobClass; doc: JobDocument; cas: Cas }
+  | { kind: "unloadable"; reason: string };
+
+/**
+ * The job a queue entry names, or why it cannot be run (SPEC §4, first row): no document,
+ * an unknown type, or a document that is corrupt. Backend failures are thrown, not reported
+ * as unloadable: the entry is then left to its TTR rather than counted against the job.
+ */
+export async function loadJob(body: string, datastore: Datastore, registry: JobRegistry): Promise<LoadedJob> {
+  const uuid = uuidOfQueueBody(body);
+  if (uuid === null) return { kind: "unloadable", reason: "the queue entry's body is not a job uuid" };
+  let read: Awaited<ReturnType<Datastore["read"]>>;
+  try {
+    read = await datastore.read(uuid);
+  } catch (err) {
+    if (err instanceof SyntaxError)
+      return { kind: "unloadable", reason: `job ${uuid}: corrupt document (${err.message})` };
+    throw err;
+  }
+  if (!read) return { kind: "unloadable", reason: `job ${uuid}: no document` };
+  const doc = read.value;
+  if (!isDocumentShape(doc)) return { kind: "unloadable", reason: `job ${uuid}: corrupt document` };
+  const jobClass = registry.get(doc.jobType);
+  if (!jobClass) return { kind: "unloadable", reason: `job ${uuid}: unknown job type '${doc.jobType}'` };
+  const params = jobClass.schema.safeParse(doc.params);
+  if (!params.success) {
+    return { kind: "unloadable", reason: `job ${uuid}: params no longer match the schema (${params.error.message})` };
+  }
+  return { kind: "loaded", jobClass, doc, cas: read.cas };
+}
+
+function isDocumentShape(doc: unknown): doc is JobDocument {
+  const d = doc as Partial<JobDocument> | null;
+  return (
+    typeof d === "object" &&
+    d !== null &&
+    typeof d.uuid === "string" &&
+    typeof d.jobType === "string" &&
+    typeof d.attempt === "number" &&
+    typeof d.running === "boolean" &&
+    typeof d.errorCount === "number" &&
+    Array.isArray(d.events) &&
+    Array.isArray(d.errors) &&
+    Array.isArray(d.warnings) &&
+    typeof d.params === "object"
+  );
+}

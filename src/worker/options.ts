@@ -1,0 +1,84 @@
+import { InvalidConfigError } from "../errors.ts";
+
+export interface WorkerOptions {
+  /** Service name: part of the worker id and of the default queue name. @defaultValue "zerog" */
+  name?: string;
+  /** Queue the worker reserves from and jobs are put on. @defaultValue `${name}_jobs` (the seed's tube name) */
+  queueName?: string;
+  /** Worker slots: jobs run at once by this worker. @defaultValue 1 */
+  concurrency?: number;
+  /**
+   * Queue TTR of new jobs: a reservation not touched for this long returns the job to the queue.
+   * The worker touches every ttrSeconds/3 while a job runs, so only a dead process lets it pass. @defaultValue 60
+   */
+  ttrSeconds?: number;
+  /** Delay of a requeue when run() returns NO_RESULT without a delay. @defaultValue 10 (the seed's) */
+  requeueDelaySeconds?: number;
+  /** Delay before a job that raised an error runs again. @defaultValue 30 (the seed's) */
+  errorRetryDelaySeconds?: number;
+  /** Delay before an entry whose job could not be loaded is tried again. @defaultValue 30 (the seed's) */
+  unloadableRetryDelaySeconds?: number;
+  /** An unloadable entry is buried after more than this many reserves. @defaultValue 3 (the seed's) */
+  maxUnloadableReserves?: number;
+  /** An unloadable entry is buried after more than this many TTR time-outs. @defaultValue 2 (the seed's) */
+  maxUnloadableTimeouts?: number;
+  /** Longest single reserve wait; bounds how long a stop request waits for an idle slot. @defaultValue 1000 */
+  reserveTimeoutMs?: number;
+  /** Progress and log writes of a running job are coalesced to one per this interval. @defaultValue 100 */
+  progressFlushMs?: number;
+  /** On stop, how long running jobs may take to finish before their signal aborts. @defaultValue 10000 */
+  shutdownGraceMs?: number;
+  /** Longest back-off between reserve attempts while the backend is failing. @defaultValue 5000 */
+  maxBackoffMs?: number;
+}
+
+export const WORKER_DEFAULTS = {
+  name: "zerog",
+  queueName: "",
+  concurrency: 1,
+  ttrSeconds: 60,
+  requeueDelaySeconds: 10,
+  errorRetryDelaySeconds: 30,
+  unloadableRetryDelaySeconds: 30,
+  maxUnloadableReserves: 3,
+  maxUnloadableTimeouts: 2,
+  reserveTimeoutMs: 1000,
+  progressFlushMs: 100,
+  shutdownGraceMs: 10_000,
+  maxBackoffMs: 5000,
+} as const satisfies Required<WorkerOptions>;
+
+export type ResolvedWorkerOptions = {
+  -readonly [K in keyof typeof WORKER_DEFAULTS]: (typeof WORKER_DEFAULTS)[K] extends string ? string : number;
+};
+
+/** Defaults applied and every value checked once, with a message a user can act on. */
+export function resolveWorkerOptions(opts: WorkerOptions = {}): ResolvedWorkerOptions {
+  const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+  const o: ResolvedWorkerOptions = { ...WORKER_DEFAULTS, ...defined };
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(o.name)) {
+    throw new InvalidConfigError(`name '${o.name}' must be 1-100 letters, digits, '_', '-' or '.'`);
+  }
+  if (o.queueName === "") o.queueName = `${o.name}_jobs`;
+  const positive = ["concurrency", "ttrSeconds", "reserveTimeoutMs"] as const;
+  for (const k of positive) {
+    if (!Number.isFinite(o[k]) || o[k] <= 0)
+      throw new InvalidConfigError(`${k} must be a positive number, got ${o[k]}`);
+  }
+  if (!Number.isInteger(o.concurrency))
+    throw new InvalidConfigError(`concurrency must be a whole number, got ${o.concurrency}`);
+  const nonNegative = [
+    "requeueDelaySeconds",
+    "errorRetryDelaySeconds",
+    "unloadableRetryDelaySeconds",
+    "maxUnloadableReserves",
+    "maxUnloadableTimeouts",
+    "progressFlushMs",
+    "shutdownGraceMs",
+    "maxBackoffMs",
+  ] as const;
+  for (const k of nonNegative) {
+    if (!Number.isFinite(o[k]) || o[k] < 0) throw new InvalidConfigError(`${k} must be 0 or more, got ${o[k]}`);
+  }
+  return o;
+}

@@ -1,0 +1,216 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isZeroGError } from "../../src/errors.ts";
+import { type Clock, ManualClock } from "../../src/internal/clock.ts";
+import type { Queue, Reserved } from "../../src/queue/contract.ts";
+
+export interface QueueSuiteOptions {
+  name: string;
+  /** A fresh, empty queue for one test; it must take every time from `clock`. */
+  create: (clock: Clock) => Promise<Queue> | Queue;
+  /** "manual": the queue honours the clock it is given; "real": the server keeps time, so the suite waits. */
+  time?: "manual" | "real";
+}
+
+const Q = "jobs";
+
+/** The queue contract (SPEC §6, Beanstalkd's model): every implementation runs this against its real service. */
+export function describeQueue(opts: QueueSuiteOptions): void {
+  describe(`queue contract: ${opts.name}`, () => {
+    let queue: Queue;
+    let clock: ManualClock;
+    /** Lets `ms` of queue time pass. */
+    const pass = async (ms: number): Promise<void> => {
+      if (opts.time === "real") await sleep(ms);
+      else clock.advance(ms);
+    };
+    const reserveNow = (queues: readonly string[] = [Q]) => queue.reserve(queues, { timeoutMs: 0 });
+    const mustReserve = async (queues: readonly string[] = [Q]): Promise<Reserved> => {
+      const r = await queue.reserve(queues, { timeoutMs: 1000 });
+      if (!r) throw new Error("expected an entry");
+      return r;
+    };
+
+    beforeEach(async () => {
+      clock = new ManualClock();
+      queue = await opts.create(clock);
+    });
+    afterEach(async () => {
+      await queue.close();
+    });
+
+    it("hands out what was put, then nothing", async () => {
+      const id = await queue.put(Q, "hello");
+      const r = await mustReserve();
+      expect(r.id).toBe(id);
+      expect(r.body).toBe("hello");
+      expect(r.queue).toBe(Q);
+      expect(await reserveNow()).toBeNull();
+    });
+
+    it("orders by priority (lower first), then first in first out", async () => {
+      await queue.put(Q, "low-1", { priority: 2000 });
+      await queue.put(Q, "urgent", { priority: 1 });
+      await queue.put(Q, "low-2", { priority: 2000 });
+      await queue.put(Q, "default");
+      const bodies: string[] = [];
+      for (let i = 0; i < 4; i++) bodies.push((await mustReserve()).body);
+      expect(bodies).toEqual(["urgent", "default", "low-1", "low-2"]);
+    });
+
+    it("keeps queues apart and reserves across several", async () => {
+      await queue.put("other", "o");
+      expect(await reserveNow([Q])).toBeNull();
+      await queue.put(Q, "q", { priority: 5 });
+      const r = await mustReserve([Q, "other"]);
+      expect(r.body).toBe("q");
+      expect((await mustReserve([Q, "other"])).body).toBe("o");
+    });
+
+    it("holds a delayed entry until its delay passes", async () => {
+      const id = await queue.put(Q, "later", { delaySeconds: 1 });
+      expect(await reserveNow()).toBeNull();
+      expect((await queue.stats(Q)).delayed).toBe(1);
+      expect((await queue.entryStats(id))?.state).toBe("delayed");
+      await pass(1200);
+      expect((await queue.entryStats(id))?.state).toBe("ready");
+      expect((await mustReserve()).id).toBe(id);
+    });
+
+    it("deletes a reserved entry", async () => {
+      const id = await queue.put(Q, "x");
+      const r = await mustReserve();
+      await r.delete();
+      expect(await queue.entryStats(id)).toBeNull();
+      expect(await reserveNow()).toBeNull();
+    });
+
+    it("releases with a delay and counts releases", async () => {
+      const id = await queue.put(Q, "x");
+      const r = await mustReserve();
+      await r.release({ delaySeconds: 1 });
+      const s = await queue.entryStats(id);
+      expect(s?.state).toBe("delayed");
+      expect(s?.releases).toBe(1);
+      expect(await reserveNow()).toBeNull();
+      await pass(1200);
+      const again = await mustReserve();
+      expect(again.id).toBe(id);
+      expect((await again.stats()).reserves).toBe(2);
+    });
+
+    it("releases at once when the delay is 0", async () => {
+      await queue.put(Q, "x");
+      await (await mustReserve()).release({ delaySeconds: 0 });
+      expect((await mustReserve()).body).toBe("x");
+    });
+
+    it("returns an entry to ready when its TTR passes, and the old holder loses it", async () => {
+      const id = await queue.put(Q, "x", { ttrSeconds: 1 });
+      const first = await mustReserve();
+      expect((await queue.stats(Q)).reserved).toBe(1);
+      await pass(1500);
+      expect((await queue.entryStats(id))?.state).toBe("ready");
+      const second = await mustReserve();
+      expect(second.id).toBe(id);
+      const s = await second.stats();
+      expect(s.reserves).toBe(2);
+      expect(s.timeouts).toBe(1);
+      const lost = await first.delete().catch((e: unknown) => e);
+      expect(isZeroGError(lost, "ZEROG_ENTRY_LOST")).toBe(true);
+      await second.delete();
+      expect(await queue.entryStats(id)).toBeNull();
+    });
+
+    it("keeps a touched entry reserved past its first TTR", async () => {
+      const id = await queue.put(Q, "x", { ttrSeconds: 2 });
+      const r = await mustReserve();
+      await pass(1200);
+      await r.touch();
+      await pass(1200);
+      expect((await queue.entryStats(id))?.state).toBe("reserved");
+      expect(await reserveNow()).toBeNull();
+      await r.delete();
+    });
+
+    it("buries and kicks", async () => {
+      const a = await queue.put(Q, "a");
+      await queue.put(Q, "b");
+      await (await mustReserve()).bury();
+      await (await mustReserve()).bury();
+      expect((await queue.entryStats(a))?.state).toBe("buried");
+      expect((await queue.stats(Q)).buried).toBe(2);
+      expect(await reserveNow()).toBeNull();
+      expect(await queue.kick(Q, 1)).toBe(1);
+      const r = await mustReserve();
+      expect(r.id).toBe(a);
+      expect((await r.stats()).kicks).toBe(1);
+      expect((await r.stats()).buries).toBe(1);
+      expect(await queue.kick(Q, 10)).toBe(1);
+      expect(await queue.kick(Q, 10)).toBe(0);
+    });
+
+    it("counts entries per state", async () => {
+      await queue.put(Q, "ready");
+      await queue.put(Q, "delayed", { delaySeconds: 60 });
+      await queue.put(Q, "to-reserve", { priority: 1 });
+      await queue.put(Q, "to-bury", { priority: 0 });
+      await (await mustReserve()).bury();
+      await mustReserve();
+      expect(await queue.stats(Q)).toEqual({ queue: Q, ready: 1, delayed: 1, reserved: 1, buried: 1 });
+      expect(await queue.stats("empty")).toEqual({ queue: "empty", ready: 0, delayed: 0, reserved: 0, buried: 0 });
+    });
+
+    it("reports entry stats", async () => {
+      const id = await queue.put(Q, "x", { priority: 7, ttrSeconds: 30 });
+      expect(await queue.entryStats(id)).toEqual({
+        id,
+        queue: Q,
+        state: "ready",
+        priority: 7,
+        ttrSeconds: 30,
+        reserves: 0,
+        timeouts: 0,
+        releases: 0,
+        buries: 0,
+        kicks: 0,
+      });
+    });
+
+    it("wakes a waiting reserve when an entry is put", async () => {
+      const waiting = queue.reserve([Q], { timeoutMs: 5000 });
+      await sleep(20);
+      await queue.put(Q, "wake");
+      expect((await waiting)?.body).toBe("wake");
+    });
+
+    it("answers null when the wait times out", async () => {
+      const started = Date.now();
+      expect(await queue.reserve([Q], { timeoutMs: 100 })).toBeNull();
+      expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    });
+
+    it("ends a waiting reserve when its signal aborts", async () => {
+      const ac = new AbortController();
+      const waiting = queue.reserve([Q], { timeoutMs: 10_000, signal: ac.signal });
+      ac.abort();
+      expect(await waiting).toBeNull();
+    });
+
+    it("never hands one entry to two concurrent reservers", async () => {
+      for (let i = 0; i < 20; i++) await queue.put(Q, `e${i}`);
+      const got = await Promise.all(Array.from({ length: 40 }, () => queue.reserve([Q], { timeoutMs: 200 })));
+      const ids = got.filter((r): r is Reserved => r !== null).map((r) => r.id);
+      expect(ids).toHaveLength(20);
+      expect(new Set(ids).size).toBe(20);
+    });
+
+    it("ends pending reserves with null on close", async () => {
+      const waiting = queue.reserve([Q], { timeoutMs: 10_000 });
+      await sleep(10);
+      await queue.close();
+      expect(await waiting).toBeNull();
+      queue = await opts.create(clock); // afterEach closes this one
+    });
+  });
+}

@@ -1,0 +1,367 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type JobDocument, NO_RESULT, Server } from "zerog";
+import { queueBodyOf } from "../../src/backend/contract.ts";
+import { newJobDocument } from "../../src/job/new-document.ts";
+import { JobWatcher } from "../helpers/job-watcher.ts";
+import { TEST_JOBS } from "../helpers/test-jobs.ts";
+
+export interface EndToEndOptions {
+  name: string;
+  /** Datastore and queue URL(s) of a fresh, empty backend. */
+  urls: () => { datastore: string; queue: string };
+}
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** Every outcome-table row, endpoint and bad input over real HTTP, against one backend. */
+export function describeEndToEnd(opts: EndToEndOptions): void {
+  describe(`end to end over HTTP: ${opts.name}`, () => {
+    let server: Server;
+    let base: string;
+    let watcher: JobWatcher;
+
+    beforeAll(async () => {
+      server = new Server({
+        jobs: TEST_JOBS,
+        ...opts.urls(),
+        concurrency: 4,
+        ttrSeconds: 1,
+        requeueDelaySeconds: 0,
+        errorRetryDelaySeconds: 0,
+        unloadableRetryDelaySeconds: 0,
+        bodyLimitBytes: 4096,
+        progressFlushMs: 20,
+      });
+      await server.start();
+      if (!server.worker) throw new Error("expected a worker");
+      watcher = new JobWatcher(server.worker.events);
+      base = await server.listen({ port: 0, host: "127.0.0.1" });
+    });
+    afterAll(async () => {
+      await server?.close();
+    });
+
+    const call = async (method: string, path: string, body?: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as unknown) : null } as Reply;
+    };
+    const post = (type: string, params: unknown) =>
+      call("POST", `/job/${type}`, JSON.stringify(params), { "content-type": "application/json" });
+    /** Posts a job, waits for it to finish, and returns its whole document. */
+    const runJob = async (type: string, params: unknown): Promise<JobDocument> => {
+      const res = await post(type, params);
+      expect(res.status).toBe(201);
+      const { uuid } = res.body as { uuid: string };
+      await watcher.finished(uuid);
+      return dump(uuid);
+    };
+    const dump = async (uuid: string): Promise<JobDocument> => {
+      const res = await call("GET", `/dump/${uuid}?showLogs=true`);
+      expect(res.status).toBe(200);
+      return res.body as JobDocument;
+    };
+    const msgs = (entries: { msg: string }[]) => entries.map((e) => e.msg);
+    /** Stores a document and its queue entry directly, as another (older, broken, killed) process might have. */
+    const plant = async (over: Partial<JobDocument>): Promise<string> => {
+      const doc = {
+        ...newJobDocument({
+          jobType: "return_value",
+          params: {},
+          queueName: "zerog_jobs",
+          queueKwargs: { priority: 1024, ttrSeconds: 1 },
+          nowMs: Date.now(),
+        }),
+        ...over,
+      };
+      await server.backend.createJob(doc, { ttrSeconds: 1 });
+      return doc.uuid;
+    };
+    const counts = async () => ({
+      docs: (await server.backend.datastore.list({ limit: 100_000 })).length,
+      queue: await server.backend.queue.stats("zerog_jobs"),
+    });
+
+    describe("outcome table (SPEC §4)", () => {
+      it("finishes with the code run() returns, in every shape", async () => {
+        const cases: [unknown, number][] = [
+          [201, 201],
+          ["404", 404],
+          [[202, null], 202],
+          [undefined, 200],
+          [{ some: "object" }, 200],
+        ];
+        for (const [ret, code] of cases) {
+          const doc = await runJob("return_value", ret === undefined ? {} : { ret });
+          expect(doc.resultCode).toBe(code);
+          expect(doc.completeness).toBe(1);
+          expect(doc.running).toBe(false);
+          expect(doc.state).toBe("finished");
+          expect(doc.finishedAt).not.toBeNull();
+        }
+      });
+
+      it("requeues on NO_RESULT and runs again with the persisted state", async () => {
+        const doc = await runJob("continuation", { runs: 3 });
+        expect(doc.resultCode).toBe(200);
+        expect(doc.attempt).toBe(3);
+        expect(msgs(doc.events)).toEqual(["run 1", "run 2", "run 3"]);
+        expect(doc.completeness).toBe(1);
+      });
+
+      it("waits out the delay a NO_RESULT asks for", async () => {
+        const requeues: { uuid: string; delaySeconds: number }[] = [];
+        server.worker?.events.on("job:requeued", (r) => requeues.push(r));
+        const res = await post("continuation", { runs: 2, delay: 1 });
+        const { uuid } = res.body as { uuid: string };
+        await expect.poll(() => requeues.find((r) => r.uuid === uuid)?.delaySeconds).toBe(1);
+        expect((await dump(uuid)).state).toBe("delayed");
+        await watcher.finished(uuid);
+        const doc = await dump(uuid);
+        // The second run started only after the 1 s delay (startedAt is the latest run's start).
+        expect(Date.parse(doc.startedAt ?? "") - Date.parse(doc.createdAt)).toBeGreaterThanOrEqual(950);
+        expect(doc.attempt).toBe(2);
+      });
+
+      it("raiseErrorFinish records the error and finishes with its code", async () => {
+        const doc = await runJob("raise", { kind: "errorFinish", code: 422 });
+        expect(doc.resultCode).toBe(422);
+        expect(doc.errors).toEqual([expect.objectContaining({ errorCode: 422, msg: "errorFinish on run 1" })]);
+        expect(msgs(doc.events)).toEqual(["Error - finished"]);
+        expect(doc.attempt).toBe(1);
+      });
+
+      it("raiseWarningFinish records the warning and finishes with its code", async () => {
+        const doc = await runJob("raise", { kind: "warningFinish", code: 299 });
+        expect(doc.resultCode).toBe(299);
+        expect(msgs(doc.warnings)).toEqual(["warningFinish on run 1"]);
+        expect(doc.errorCount).toBe(0);
+        expect(msgs(doc.events)).toEqual(["Error - finished"]);
+      });
+
+      it("raiseErrorContinue restarts until continueRunning() says stop (maxErrors)", async () => {
+        const doc = await runJob("raise", { kind: "errorContinue", code: 503 });
+        expect(doc.resultCode).toBe(500);
+        expect(doc.errorCount).toBe(3);
+        expect(doc.attempt).toBe(3);
+        expect(msgs(doc.events)).toEqual(["Error - restarting", "Error - restarting"]);
+      });
+
+      it("raiseErrorContinue then success finishes with the success", async () => {
+        const doc = await runJob("raise", { kind: "errorContinue", succeedOnRun: 2 });
+        expect(doc.resultCode).toBe(200);
+        expect(doc.errorCount).toBe(1);
+        expect(msgs(doc.events)).toEqual(["Error - restarting"]);
+      });
+
+      it("raiseWarningContinue restarts without counting an error", async () => {
+        const doc = await runJob("raise", { kind: "warningContinue", succeedOnRun: 3 });
+        expect(doc.resultCode).toBe(200);
+        expect(doc.errorCount).toBe(0);
+        expect(msgs(doc.warnings)).toEqual(["warningContinue on run 1", "warningContinue on run 2"]);
+        expect(msgs(doc.events)).toEqual(["Error - restarting", "Error - restarting"]);
+      });
+
+      it("records any other exception as error 500 with its stack, then retries", async () => {
+        const doc = await runJob("raise", { kind: "throw", succeedOnRun: 2 });
+        expect(doc.resultCode).toBe(200);
+        expect(doc.errors).toHaveLength(1);
+        expect(doc.errors[0]?.errorCode).toBe(500);
+        expect(doc.errors[0]?.msg).toMatch(/^TypeError: throw on run 1\n\s+at /);
+      });
+
+      it("records a thrown non-error too", async () => {
+        const doc = await runJob("raise", { kind: "throwString", succeedOnRun: 2 });
+        expect(doc.errors[0]?.msg).toContain("throwString on run 1");
+        expect(doc.resultCode).toBe(200);
+      });
+
+      it("finishes with 500 once a class's maxErrors is reached", async () => {
+        const doc = await runJob("fragile", {});
+        expect(doc.resultCode).toBe(500);
+        expect(doc.errorCount).toBe(1);
+        expect(doc.attempt).toBe(1);
+      });
+
+      it("a job whose previous run was killed is recorded and restarted", async () => {
+        const uuid = await plant({ running: true, attempt: 1, state: "running", params: { ret: 203 } });
+        await watcher.finished(uuid);
+        const doc = await dump(uuid);
+        expect(doc.errors).toEqual([expect.objectContaining({ errorCode: 500, msg: "job was killed" })]);
+        expect(msgs(doc.events)).toEqual(["Killed - restarting"]);
+        expect(doc.resultCode).toBe(203);
+        expect(doc.attempt).toBe(2);
+      });
+
+      it("a killed job out of retries finishes with 500 without running", async () => {
+        const uuid = await plant({ running: true, attempt: 3, errorCount: 2, state: "running" });
+        await watcher.finished(uuid);
+        const doc = await dump(uuid);
+        expect(doc.resultCode).toBe(500);
+        expect(doc.errorCount).toBe(3);
+        expect(doc.attempt).toBe(3);
+        expect(msgs(doc.events)).toEqual([]);
+      });
+
+      it("an entry whose job cannot be loaded is retried, then buried", async () => {
+        const missing = randomUUID();
+        const entryId = await server.backend.queue.put("zerog_jobs", queueBodyOf(missing), { ttrSeconds: 1 });
+        const unknownType = await plant({ jobType: "no_such_type" });
+        const corrupt = await plant({ jobType: "continuation", params: { runs: "many" } });
+        for (const needle of [missing, unknownType, corrupt]) {
+          await expect
+            .poll(() => watcher.unloadable.filter((u) => u.reason.includes(needle)).map((u) => u.action), {
+              timeout: 10_000,
+            })
+            .toEqual(["released", "released", "released", "buried"]);
+        }
+        const stats = await server.backend.queue.entryStats(entryId);
+        expect(stats?.state).toBe("buried");
+        expect(stats?.reserves).toBe(4);
+        expect(watcher.unloadable.find((u) => u.reason.includes(unknownType))?.reason).toMatch(/unknown job type/);
+        expect(watcher.unloadable.find((u) => u.reason.includes(corrupt))?.reason).toMatch(/params no longer match/);
+        expect((await dump(unknownType)).resultCode).toBe(NO_RESULT);
+      });
+
+      it("keeps a job that runs past its TTR alive without the job's help", async () => {
+        const doc = await runJob("slow", { ms: 2500 });
+        expect(doc.resultCode).toBe(200);
+        expect(doc.attempt).toBe(1);
+        expect(doc.errors).toEqual([]);
+      });
+
+      it("fences off a run whose job was taken over: it writes nothing more", async () => {
+        const res = await post("slow", { ms: 1500 });
+        const { uuid } = res.body as { uuid: string };
+        await expect.poll(() => watcher.started.includes(uuid)).toBe(true);
+        // Another worker takes the job over and finishes it while this run still sleeps.
+        const cur = await server.backend.datastore.read(uuid);
+        if (!cur) throw new Error("missing");
+        await server.backend.datastore.replace(
+          { ...cur.value, attempt: cur.value.attempt + 1, running: false, state: "finished", resultCode: 299 },
+          cur.cas,
+        );
+        await expect.poll(() => watcher.fenced.includes(uuid), { timeout: 10_000 }).toBe(true);
+        const doc = await dump(uuid);
+        expect(doc.resultCode).toBe(299);
+        expect(doc.completeness).toBe(0);
+        // The entry it left reserved comes back after its TTR and is dropped as already finished.
+        await watcher.finished(uuid);
+        const stats = await server.backend.queue.stats("zerog_jobs");
+        expect(stats.reserved + stats.ready + stats.delayed).toBe(0);
+      });
+    });
+
+    describe("REST API (SPEC §5)", () => {
+      it("reports progress, info, data and dump", async () => {
+        const doc = await runJob("progress", { ticks: 400 });
+        const uuid = doc.uuid;
+        expect(doc.completeness).toBe(1);
+        expect(doc.tickcount).toBe(400);
+        expect((await call("GET", `/progress/${uuid}`)).body).toEqual({ completeness: 1, result: 201 });
+        const info = (await call("GET", `/info/${uuid}`)).body as Record<string, unknown>;
+        expect(info).toMatchObject({ completeness: 1, result: 201 });
+        expect(msgs(info.events as { msg: string }[])).toEqual(["ticked"]);
+        expect(msgs(info.warnings as { msg: string }[])).toEqual(["careful"]);
+        expect(info.errors).toEqual([expect.objectContaining({ errorCode: 12, msg: "recoverable" })]);
+        expect((await call("GET", `/data/${uuid}`)).body).toEqual({ answer: 42, doubled: 84 });
+        const bare = (await call("GET", `/dump/${uuid}`)).body as Record<string, unknown>;
+        expect(bare).toMatchObject({ uuid, jobType: "progress", params: { ticks: 400 }, resultCode: 201 });
+        expect(bare).not.toHaveProperty("events");
+        expect(bare).not.toHaveProperty("errors");
+        for (const field of [
+          "schemaVersion",
+          "logId",
+          "createdAt",
+          "updatedAt",
+          "queueName",
+          "queueKwargs",
+          "queueJobId",
+        ]) {
+          expect(bare).toHaveProperty(field);
+        }
+      });
+
+      it("shows progress while a job runs", async () => {
+        const res = await post("slow", { ms: 800 });
+        const { uuid } = res.body as { uuid: string };
+        await expect.poll(() => watcher.started.includes(uuid)).toBe(true);
+        expect((await call("GET", `/progress/${uuid}`)).body).toEqual({ completeness: 0, result: -1 });
+        expect((await dump(uuid)).running).toBe(true);
+        await watcher.finished(uuid);
+        expect((await call("GET", `/progress/${uuid}`)).body).toEqual({ completeness: 1, result: 200 });
+      });
+
+      it("accepts params whatever the content type says, and an empty body as {}", async () => {
+        const form = await call("POST", "/job/return_value", '{"ret": 7}', {
+          "content-type": "application/x-www-form-urlencoded",
+        });
+        expect(form.status).toBe(201);
+        const empty = await call("POST", "/job/return_value");
+        expect(empty.status).toBe(201);
+        await watcher.finished((empty.body as { uuid: string }).uuid);
+      });
+
+      it("answers 404 JSON for unknown and malformed uuids", async () => {
+        for (const path of ["progress", "info", "data", "dump"]) {
+          const unknown = await call("GET", `/${path}/${randomUUID()}`);
+          expect(unknown.status).toBe(404);
+          expect(unknown.body).toMatchObject({ error: "ZEROG_JOB_NOT_FOUND" });
+          const malformed = await call("GET", `/${path}/not-a-uuid`);
+          expect(malformed.status).toBe(404);
+          expect(malformed.body).toMatchObject({ error: "ZEROG_JOB_NOT_FOUND" });
+        }
+      });
+
+      it("rejects bad requests with a JSON error, and persists nothing", async () => {
+        const before = await counts();
+        const badJson = await call("POST", "/job/return_value", "{not json", { "content-type": "application/json" });
+        expect(badJson.status).toBe(400);
+        expect(badJson.body).toMatchObject({ error: "ZEROG_INVALID_JSON" });
+
+        const badParams = await post("continuation", { runs: 0, delay: "x" });
+        expect(badParams.status).toBe(400);
+        expect(badParams.body).toMatchObject({ error: "ZEROG_INVALID_PARAMS" });
+        const issues = (badParams.body as { issues: { path: string; message: string }[] }).issues;
+        expect(issues.map((i) => i.path).sort()).toEqual(["delay", "runs"]);
+        expect(issues.every((i) => i.message.length > 0)).toBe(true);
+
+        const notObject = await post("continuation", [1, 2]);
+        expect(notObject.status).toBe(400);
+        expect(notObject.body).toMatchObject({ error: "ZEROG_INVALID_PARAMS" });
+
+        const unknownType = await post("no_such_job", {});
+        expect(unknownType.status).toBe(404);
+        expect(unknownType.body).toMatchObject({ error: "ZEROG_UNKNOWN_JOB_TYPE" });
+
+        const tooLarge = await post("return_value", { ret: "x".repeat(5000) });
+        expect(tooLarge.status).toBe(413);
+        expect(tooLarge.body).toMatchObject({ error: "ZEROG_BODY_TOO_LARGE" });
+
+        const noRoute = await call("GET", "/nowhere");
+        expect(noRoute.status).toBe(404);
+        expect(noRoute.body).toMatchObject({ error: "ZEROG_ROUTE_NOT_FOUND" });
+        expect(noRoute.headers.get("content-type")).toMatch(/application\/json/);
+
+        expect(await counts()).toEqual(before);
+      });
+
+      it("answers CORS preflights with 204", async () => {
+        const res = await call("OPTIONS", "/job/return_value", undefined, {
+          origin: "http://example.test",
+          "access-control-request-method": "POST",
+        });
+        expect(res.status).toBe(204);
+        expect(res.headers.get("access-control-allow-origin")).toBe("*");
+        expect(res.headers.get("access-control-allow-methods")).toContain("POST");
+        const plain = await call("OPTIONS", "/anything");
+        expect(plain.status).toBe(204);
+      });
+    });
+  });
+}

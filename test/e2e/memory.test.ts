@@ -1,0 +1,3 @@
+import { describeEndToEnd } from "./e2e.suite.ts";
+
+describeEndToEnd({ name: "memory", urls: () => ({ datastore: "memory:", queue: "memory:" }) });

@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { queueBodyOf } from "../../src/backend/contract.ts";
+import { SqliteBackend } from "../../src/backend/sqlite-backend.ts";
+import { isZeroGError } from "../../src/errors.ts";
+import { openSqlite, type SqliteStore } from "../../src/sqlite/sqlite-store.ts";
+import { makeDocument } from "../helpers/documents.ts";
+import { tempDbPath } from "../helpers/sqlite-temp.ts";
+
+describe("sqlite store", () => {
+  let store: SqliteStore;
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it("creates a job and its queue entry together", async () => {
+    store = openSqlite({ path: tempDbPath() });
+    const doc = makeDocument({ queueName: "q" });
+    const entryId = await new SqliteBackend(store).createJob(doc, { priority: 3 });
+    const stored = await store.datastore.read(doc.uuid);
+    expect(stored?.value).toEqual({ ...doc, queueJobId: entryId });
+    expect(await store.queue.entryStats(entryId)).toMatchObject({ queue: "q", state: "ready", priority: 3 });
+    const r = await store.queue.reserve(["q"], { timeoutMs: 0 });
+    expect(r?.body).toBe(queueBodyOf(doc.uuid));
+  });
+
+  it("creates neither when the uuid is taken", async () => {
+    store = openSqlite({ path: tempDbPath() });
+    const doc = makeDocument({ queueName: "q" });
+    const backend = new SqliteBackend(store);
+    await backend.createJob(doc, {});
+    const err = await backend.createJob(doc, {}).catch((e: unknown) => e);
+    expect(isZeroGError(err, "ZEROG_ALREADY_EXISTS")).toBe(true);
+    expect((await store.queue.stats("q")).ready).toBe(1);
+  });
+
+  it("wakes a waiting reserver of this process", async () => {
+    store = openSqlite({ path: tempDbPath(), pollMs: 60_000 });
+    const waiting = store.queue.reserve(["q"], { timeoutMs: 10_000 });
+    const doc = makeDocument({ queueName: "q" });
+    await new SqliteBackend(store).createJob(doc, {});
+    expect((await waiting)?.body).toBe(queueBodyOf(doc.uuid));
+  });
+
+  it("lets exactly one of several same-version replaces in one transaction win", async () => {
+    store = openSqlite({ path: tempDbPath() });
+    const doc = makeDocument();
+    const cas = await store.datastore.create(doc);
+    const before = store.connection.stats.transactions;
+    const tries = Array.from({ length: 10 }, (_, i) => store.datastore.replace({ ...doc, tickcount: i }, cas));
+    const results = await Promise.allSettled(tries);
+    expect(store.connection.stats.transactions - before).toBe(1);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    for (const r of results)
+      if (r.status === "rejected") expect(isZeroGError(r.reason, "ZEROG_CAS_MISMATCH")).toBe(true);
+    expect((await store.datastore.read(doc.uuid))?.value.tickcount).toBe(0);
+  });
+
+  it("refuses datastore calls after close, and keeps data across reopen", async () => {
+    const path = tempDbPath();
+    store = openSqlite({ path });
+    const doc = makeDocument();
+    await store.datastore.create(doc);
+    await store.close();
+    const err = await store.datastore.read(doc.uuid).catch((e: unknown) => e);
+    expect(isZeroGError(err, "ZEROG_CLOSED")).toBe(true);
+    store = openSqlite({ path });
+    expect((await store.datastore.read(doc.uuid))?.value).toEqual(doc);
+  });
+});
