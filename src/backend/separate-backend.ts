@@ -1,8 +1,8 @@
-import type { Datastore } from "../datastore/contract.ts";
+import type { Cas, Datastore } from "../datastore/contract.ts";
 import { isZeroGError } from "../errors.ts";
 import type { JobDocument } from "../job/document.ts";
-import type { PutOptions, Queue, QueueEntryId } from "../queue/contract.ts";
-import { type Backend, queueBodyOf } from "./contract.ts";
+import type { PutOptions, Queue, QueueEntryId, Reserved } from "../queue/contract.ts";
+import { type Backend, type EntrySettlement, queueBodyOf } from "./contract.ts";
 
 /**
  * A datastore and a queue that share nothing: the document is written first, then the uuid is
@@ -34,6 +34,18 @@ export class SeparateBackend implements Backend {
       if (!isZeroGError(err, "ZEROG_CAS_MISMATCH")) throw err;
     }
     return entryId;
+  }
+
+  /** Document first, then the entry: a crash in between redelivers a finished job, which is then just dropped. */
+  async settle(doc: JobDocument, cas: Cas, entry: Reserved, settlement: EntrySettlement): Promise<Cas> {
+    const written = await this.datastore.replace(doc, cas);
+    try {
+      if (settlement.kind === "delete") await entry.delete();
+      else await entry.release({ delaySeconds: settlement.delaySeconds });
+    } catch (err) {
+      if (!isZeroGError(err, "ZEROG_ENTRY_LOST")) throw err;
+    }
+    return written;
   }
 
   async close(): Promise<void> {

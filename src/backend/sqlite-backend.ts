@@ -1,7 +1,8 @@
+import type { Cas } from "../datastore/contract.ts";
 import type { JobDocument } from "../job/document.ts";
-import type { PutOptions, QueueEntryId } from "../queue/contract.ts";
+import type { PutOptions, QueueEntryId, Reserved } from "../queue/contract.ts";
 import type { SqliteStore } from "../sqlite/sqlite-store.ts";
-import { type Backend, queueBodyOf } from "./contract.ts";
+import { type Backend, type EntrySettlement, queueBodyOf } from "./contract.ts";
 
 /** Datastore and queue in one SQLite file: a job's document and queue entry are created in one transaction. */
 export class SqliteBackend implements Backend {
@@ -28,6 +29,18 @@ export class SqliteBackend implements Backend {
     });
     if (!((put.delaySeconds ?? 0) > 0)) queue.notifyReady(doc.queueName);
     return entryId;
+  }
+
+  /** The outcome and its entry's delete or release in one savepoint: no window where one is done and not the other. */
+  async settle(doc: JobDocument, cas: Cas, entry: Reserved, settlement: EntrySettlement): Promise<Cas> {
+    const { datastore, queue, connection } = this.store;
+    const written = await connection.write(() => {
+      const c = datastore.replaceSync(doc, cas);
+      queue.settleSync(entry, settlement);
+      return c;
+    });
+    queue.afterSettle(entry, settlement);
+    return written;
   }
 
   close(): Promise<void> {

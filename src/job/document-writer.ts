@@ -6,6 +6,9 @@ import type { JobDocument } from "./document.ts";
 /** A change to a job document; re-applied to a fresh copy when another writer got there first. */
 export type Mutation = (doc: JobDocument) => void;
 
+/** How a write reaches the store: the datastore's `replace`, or a backend call that does more in the same transaction. */
+export type DocumentWrite = (doc: JobDocument, cas: Cas) => Promise<Cas>;
+
 export interface DocumentWriterOptions {
   /** The run this writer speaks for; a document whose attempt differs refuses its writes. */
   attempt: number;
@@ -76,22 +79,22 @@ export class DocumentWriter {
     }, this.#opts.flushIntervalMs);
   }
 
-  /** Applies `m` and writes everything unsaved before resolving. */
-  async commit(m: Mutation): Promise<void> {
+  /** Applies `m` and writes everything unsaved before resolving (through `write` when given). */
+  async commit(m: Mutation, write?: DocumentWrite): Promise<void> {
     this.mutate(m);
-    await this.flush();
+    await this.flush(write);
   }
 
   /** Writes every unsaved mutation; one write at a time per job. */
-  async flush(): Promise<void> {
+  async flush(write?: DocumentWrite): Promise<void> {
     if (this.#timer) {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
     while (this.#inflight) await this.#inflight;
     if (this.#fenced) throw this.#fenced;
-    if (this.#unsaved.length === 0) return;
-    this.#inflight = this.#write().finally(() => {
+    if (this.#unsaved.length === 0 && !write) return;
+    this.#inflight = this.#write(write).finally(() => {
       this.#inflight = null;
     });
     await this.#inflight;
@@ -106,13 +109,13 @@ export class DocumentWriter {
     this.#unsaved = [];
   }
 
-  async #write(): Promise<void> {
+  async #write(write?: DocumentWrite): Promise<void> {
     const maxRetries = this.#opts.maxCasRetries ?? 10;
     for (let round = 0; ; round++) {
       const sent = this.#unsaved.length;
       this.#doc.updatedAt = new Date(this.#opts.clock.now()).toISOString();
       try {
-        this.#cas = await this.#store.replace(this.#doc, this.#cas);
+        this.#cas = await (write ? write(this.#doc, this.#cas) : this.#store.replace(this.#doc, this.#cas));
         this.#unsaved.splice(0, sent);
         return;
       } catch (err) {

@@ -1,11 +1,12 @@
 import type { EventEmitter } from "node:events";
 import type { Logger } from "pino";
-import type { Datastore } from "../datastore/contract.ts";
+import type { Backend } from "../backend/contract.ts";
 import { isZeroGError } from "../errors.ts";
+import { followAbort } from "../internal/abort.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { JobClass } from "../job/base-job.ts";
 import { INTERNAL_ERROR, NO_RESULT } from "../job/document.ts";
-import { DocumentWriter } from "../job/document-writer.ts";
+import { type DocumentWrite, DocumentWriter, type Mutation } from "../job/document-writer.ts";
 import type { JobRegistry } from "../job/registry.ts";
 import * as t from "../job/transitions.ts";
 import type { Reserved } from "../queue/contract.ts";
@@ -17,7 +18,7 @@ import { outcomeOf } from "./outcome.ts";
 import type { JobRunner, RunReport } from "./runner.ts";
 
 export interface EntryContext {
-  datastore: Datastore;
+  backend: Backend;
   registry: JobRegistry;
   runner: JobRunner;
   clock: Clock;
@@ -37,19 +38,23 @@ const NEVER = new AbortController().signal;
 
 /**
  * SPEC §4's outcome table, in one place: loads the entry's job, handles a killed previous run,
- * claims a new attempt, runs it, records the outcome through CAS, then deletes or releases the entry.
+ * claims a new attempt, runs it, then records the outcome and settles the entry (one
+ * transaction where the backend allows).
  */
 export async function handleEntry(entry: Reserved, ctx: EntryContext): Promise<void> {
-  const loaded = await loadJob(entry.body, ctx.datastore, ctx.registry);
+  const { datastore } = ctx.backend;
+  const loaded = await loadJob(entry.body, datastore, ctx.registry);
   if (loaded.kind === "unloadable") return handleUnloadable(entry, loaded.reason, ctx);
   const { jobClass, doc } = loaded;
-  const log = ctx.logger.child({ uuid: doc.uuid, jobType: doc.jobType, logId: doc.logId });
   const now = (): string => new Date(ctx.clock.now()).toISOString();
   const writer = (d: typeof doc, cas: string, attempt: number): DocumentWriter =>
-    new DocumentWriter(ctx.datastore, d, cas, { attempt, clock: ctx.clock, flushIntervalMs: 0 });
+    new DocumentWriter(datastore, d, cas, { attempt, clock: ctx.clock, flushIntervalMs: 0 });
 
   // Finished earlier, but the entry's delete was lost (a crash in between): just drop the entry.
-  if (doc.state === "finished") return settle(entry, { kind: "delete", resultCode: doc.resultCode }, doc, ctx);
+  if (doc.state === "finished") {
+    await entry.delete().catch(ignoreLostEntry);
+    return emitSettled(ctx, doc, { kind: "delete", resultCode: doc.resultCode });
+  }
 
   const claim = writer(doc, loaded.cas, doc.attempt);
   if (doc.running) {
@@ -57,45 +62,40 @@ export async function handleEntry(entry: Reserved, ctx: EntryContext): Promise<v
     claim.mutate(t.addError(INTERNAL_ERROR, "job was killed", now()));
     const decision = new jobClass({ writer: claim, signal: NEVER, clock: ctx.clock }).continueRunning();
     if (decision !== NO_RESULT) {
-      log.warn({ resultCode: decision }, "previous run was killed; finishing");
-      if (!(await commitOrFenced(claim, t.finish(decision, now()), log))) return;
-      return settle(entry, { kind: "delete", resultCode: decision }, claim.doc, ctx);
+      logFor(ctx, doc).warn({ resultCode: decision }, "previous run was killed; finishing");
+      return recordAndSettle(claim, t.finish(decision, now()), entry, { kind: "delete", resultCode: decision }, ctx);
     }
-    log.warn("previous run was killed; restarting");
+    logFor(ctx, doc).warn("previous run was killed; restarting");
     claim.mutate(t.addEvent("Killed - restarting", now()));
   }
   const attempt = doc.attempt + 1;
-  if (!(await commitOrFenced(claim, t.startRun(attempt, ctx.workerId, now()), log))) return;
+  if (!(await commitOrFenced(claim, t.startRun(attempt, ctx.workerId, now()), ctx))) return;
   ctx.events.emit("job:started", { uuid: doc.uuid, jobType: doc.jobType, attempt });
 
-  const lost = new AbortController();
+  // The job's signal fires on shutdown, on a lost reservation, or (from the runner) when fenced off.
+  const abort = new AbortController();
+  const unlink = followAbort(abort, ctx.shutdownSignal);
   const heartbeat = startHeartbeat(
     entry,
     doc.queueKwargs.ttrSeconds,
-    (err) => lost.abort(err),
+    (err) => abort.abort(err),
     (error) => ctx.events.emit("worker:error", { error }),
   );
   let report: RunReport;
   try {
-    report = await ctx.runner.run({
-      jobClass,
-      doc: claim.doc,
-      cas: claim.cas,
-      attempt,
-      signal: AbortSignal.any([lost.signal, ctx.shutdownSignal]),
-    });
+    report = await ctx.runner.run({ jobClass, doc: claim.doc, cas: claim.cas, attempt, abort });
   } finally {
     heartbeat.stop();
+    unlink();
   }
   if (report.kind === "fenced") {
-    log.warn({ attempt }, report.message);
+    logFor(ctx, doc).warn({ attempt }, report.message);
     ctx.events.emit("job:fenced", { uuid: doc.uuid, jobType: doc.jobType, attempt });
     return;
   }
   const out = writer(report.doc, report.cas, attempt);
   const action = recordOutcome(report, out, jobClass, ctx, now());
-  if (!(await commitOrFenced(out, () => undefined, log))) return;
-  return settle(entry, action, out.doc, ctx);
+  return recordAndSettle(out, () => undefined, entry, action, ctx);
 }
 
 /** Applies the outcome of a run to the document (not yet written) and says what to do with the entry. */
@@ -131,42 +131,51 @@ function recordOutcome(
   return requeueAfter(ctx.options.errorRetryDelaySeconds);
 }
 
+/** Records the outcome and deletes or releases the entry, together; nothing when a newer attempt owns the job. */
+async function recordAndSettle(
+  w: DocumentWriter,
+  m: Mutation,
+  entry: Reserved,
+  action: EntryAction,
+  ctx: EntryContext,
+): Promise<void> {
+  const settled = await commitOrFenced(w, m, ctx, (doc, cas) => ctx.backend.settle(doc, cas, entry, action));
+  if (settled) emitSettled(ctx, w.doc, action);
+}
+
 /** Writes `m` and everything pending; false when a newer attempt owns the job (nothing more may be written). */
 async function commitOrFenced(
   w: DocumentWriter,
-  m: Parameters<DocumentWriter["mutate"]>[0],
-  log: Logger,
+  m: Mutation,
+  ctx: EntryContext,
+  write?: DocumentWrite,
 ): Promise<boolean> {
   try {
-    await w.commit(m);
+    await w.commit(m, write);
     return true;
   } catch (err) {
     if (!isZeroGError(err, "ZEROG_FENCED")) throw err;
-    log.warn({ err }, "superseded by a newer attempt; leaving the job to it");
+    logFor(ctx, w.doc).warn({ err }, "superseded by a newer attempt; leaving the job to it");
     return false;
   }
 }
 
-/** Deletes or releases the entry after the document records the outcome. */
-async function settle(
-  entry: Reserved,
-  action: EntryAction,
-  doc: { uuid: string; jobType: string },
-  ctx: EntryContext,
-): Promise<void> {
-  try {
-    if (action.kind === "delete") await entry.delete();
-    else await entry.release({ delaySeconds: action.delaySeconds });
-  } catch (err) {
-    // Lost to its TTR: whoever holds it now reads the recorded outcome and settles it.
-    if (!isZeroGError(err, "ZEROG_ENTRY_LOST")) throw err;
-    ctx.logger.warn({ uuid: doc.uuid, entryId: entry.id }, "queue entry was lost before it could be settled");
-  }
+function emitSettled(ctx: EntryContext, doc: { uuid: string; jobType: string }, action: EntryAction): void {
   if (action.kind === "delete") {
     ctx.events.emit("job:finished", { uuid: doc.uuid, jobType: doc.jobType, resultCode: action.resultCode });
   } else {
     ctx.events.emit("job:requeued", { uuid: doc.uuid, jobType: doc.jobType, delaySeconds: action.delaySeconds });
   }
+}
+
+/** Lost to its TTR: whoever holds the entry now reads the recorded outcome and settles it. */
+function ignoreLostEntry(err: unknown): void {
+  if (!isZeroGError(err, "ZEROG_ENTRY_LOST")) throw err;
+}
+
+/** A logger for one job; made only when there is something to say (a child logger per job costs). */
+function logFor(ctx: EntryContext, doc: { uuid: string; jobType: string; logId: string }): Logger {
+  return ctx.logger.child({ uuid: doc.uuid, jobType: doc.jobType, logId: doc.logId });
 }
 
 /** SPEC §4, first row: try again later; after too many reserves or time-outs, bury it and say so. */

@@ -21,13 +21,12 @@ export class InlineRunner implements JobRunner {
   }
 
   async run(req: RunRequest): Promise<RunReport> {
-    const fence = new AbortController();
-    const signal = AbortSignal.any([req.signal, fence.signal]);
+    const signal = req.abort.signal;
     const writer = new DocumentWriter(this.#opts.datastore, req.doc, req.cas, {
       attempt: req.attempt,
       clock: this.#opts.clock,
       flushIntervalMs: this.#opts.progressFlushMs,
-      onFenced: (err) => fence.abort(err),
+      onFenced: (err) => req.abort.abort(err),
       ...(this.#opts.onFlushError ? { onFlushError: this.#opts.onFlushError } : {}),
     });
     let result: { ok: true; value: unknown } | { ok: false; error: unknown };

@@ -9,8 +9,8 @@ export interface RunRequest {
   doc: JobDocument;
   cas: Cas;
   attempt: number;
-  /** Fires to ask the job to stop (kill, fencing, shutdown). */
-  signal: AbortSignal;
+  /** The job's signal; the runner aborts it too when the run is fenced off. */
+  abort: AbortController;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { EventEmitter } from "node:events";
+import { EventEmitter, setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Backend } from "../backend/contract.ts";
 import { openBackend } from "../backend/open-backend.ts";
@@ -56,6 +56,8 @@ export class Worker {
     this.#clock = config.clock ?? systemClock;
     this.#logger = (config.logger ?? defaultLogger()).child({ workerId: this.id });
     this.#backend = config.backend ?? null;
+    // Every running job and every slot listens on these: one listener each, not a leak.
+    setMaxListeners(0, this.#stopping.signal, this.#shutdown.signal);
     // An unhandled 'worker:error' must never crash the process; log it.
     this.events.on("worker:error", ({ error }) => this.#logger.error({ err: error }, "worker error"));
   }
@@ -88,7 +90,7 @@ export class Worker {
         onFlushError: (error) => this.events.emit("worker:error", { error }),
       });
     const ctx: EntryContext = {
-      datastore: backend.datastore,
+      backend,
       registry: this.registry,
       runner: this.#runner,
       clock: this.#clock,

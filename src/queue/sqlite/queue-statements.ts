@@ -26,7 +26,7 @@ interface Candidate {
 }
 
 /** A reserved entry's owner: the row is still 'reserved' with the reserve count it was handed with. */
-interface Owner {
+export interface Owner {
   id: number;
   token: number;
 }

@@ -13,7 +13,13 @@ import {
   type Reserved,
   type ReserveOptions,
 } from "../contract.ts";
-import { type EntryRow, prepareQueueStatements, type QueueStatements, type ReservedRow } from "./queue-statements.ts";
+import {
+  type EntryRow,
+  type Owner,
+  prepareQueueStatements,
+  type QueueStatements,
+  type ReservedRow,
+} from "./queue-statements.ts";
 
 export interface SqliteQueueOptions {
   /** Source of every stored time (due times, leases). @defaultValue systemClock */
@@ -26,6 +32,9 @@ export interface SqliteQueueOptions {
    */
   pollMs?: number;
 }
+
+/** See #promote: a few ms of lateness on a delay, for one statement per batch instead of one per reserve. */
+const PROMOTE_EVERY_MS = 5;
 
 export const SQLITE_QUEUE_DEFAULTS = { pollMs: 50 } as const satisfies Omit<Required<SqliteQueueOptions>, "clock">;
 
@@ -42,6 +51,10 @@ export class SqliteQueue implements Queue {
   readonly #clock: Clock;
   readonly #pollMs: number;
   readonly #notifier = new Notifier();
+  /** Each handle this queue gave out, with the reservation it owns. */
+  readonly #owners = new WeakMap<Reserved, Owner>();
+  /** When each queue's due delayed entries were last promoted (clock ms). */
+  readonly #promotedAt = new Map<string, number>();
   #poller: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -127,48 +140,83 @@ export class SqliteQueue implements Queue {
     const now = this.#clock.now();
     const [only] = queues;
     if (queues.length === 1 && only !== undefined) {
-      this.#sql.promote.run({ queue: only, now });
+      this.#promote(only, now);
       return this.#sql.reserveOne.get({ queue: only, now });
     }
     let best: { id: number; priority: number } | undefined;
     for (const queue of queues) {
-      this.#sql.promote.run({ queue, now });
+      this.#promote(queue, now);
       const c = this.#sql.candidate.get({ queue, now });
       if (c && (!best || c.priority < best.priority || (c.priority === best.priority && c.id < best.id))) best = c;
     }
     return best ? this.#sql.reserveId.get({ id: best.id, now }) : undefined;
   }
 
+  /**
+   * Moves due delayed entries to ready, at most once per PROMOTE_EVERY_MS per queue: 50 slots
+   * reserving in one batch need one promote, not 50. A delay may so end up to that much late.
+   */
+  #promote(queue: string, now: number): void {
+    const last = this.#promotedAt.get(queue);
+    if (last !== undefined && now >= last && now - last < PROMOTE_EVERY_MS) return;
+    this.#sql.promote.run({ queue, now });
+    this.#promotedAt.set(queue, now);
+  }
+
   #handle(row: ReservedRow): Reserved {
     const id = String(row.id);
     const owner = { id: row.id, token: row.reserves };
     /** Runs a statement that matches only while we own the reservation. */
-    const owned = (run: () => { changes: number }): Promise<void> =>
+    const owned = (run: () => boolean): Promise<void> =>
       this.#write(() => {
-        if (run().changes === 0) throw new EntryLostError(id);
+        if (!run()) throw new EntryLostError(id);
       });
-    return {
+    const handle: Reserved = {
       id,
       queue: row.queue,
       body: row.body,
-      delete: () => owned(() => this.#sql.delete.run(owner)),
+      delete: () => owned(() => this.#deleteOwned(owner)),
       release: async ({ delaySeconds, priority }) => {
-        const delayed = delaySeconds > 0;
-        await owned(() => {
-          const state: EntryState = delayed ? "delayed" : "ready";
-          const dueAt = this.#clock.now() + (delayed ? Math.round(delaySeconds * 1000) : 0);
-          return this.#sql.release.run({ ...owner, state, dueAt, priority: priority ?? null });
-        });
-        if (!delayed) this.notifyReady(row.queue);
+        await owned(() => this.#releaseOwned(owner, delaySeconds, priority));
+        if (delaySeconds <= 0) this.notifyReady(row.queue);
       },
-      touch: () => owned(() => this.#sql.touch.run({ ...owner, now: this.#clock.now() })),
-      bury: () => owned(() => this.#sql.bury.run({ ...owner, now: this.#clock.now() })),
+      touch: () => owned(() => this.#sql.touch.run({ ...owner, now: this.#clock.now() }).changes > 0),
+      bury: () => owned(() => this.#sql.bury.run({ ...owner, now: this.#clock.now() }).changes > 0),
       stats: async () => {
         const s = await this.entryStats(id);
         if (!s) throw new EntryLostError(id);
         return s;
       },
     };
+    this.#owners.set(handle, owner);
+    return handle;
+  }
+
+  /**
+   * Deletes or releases `entry` inside a `SqliteConnection.write` op that does more in the same
+   * savepoint (an outcome and its entry settle together). False when the entry is no longer
+   * ours: another worker holds it and will find the recorded outcome. Call `afterSettle` once committed.
+   */
+  settleSync(entry: Reserved, action: { kind: "delete" } | { kind: "release"; delaySeconds: number }): boolean {
+    const owner = this.#owners.get(entry);
+    if (!owner) throw new EntryLostError(entry.id);
+    return action.kind === "delete" ? this.#deleteOwned(owner) : this.#releaseOwned(owner, action.delaySeconds);
+  }
+
+  /** Wakes a reserver for an entry that `settleSync` released without delay. */
+  afterSettle(entry: Reserved, action: { kind: "delete" } | { kind: "release"; delaySeconds: number }): void {
+    if (action.kind === "release" && action.delaySeconds <= 0) this.notifyReady(entry.queue);
+  }
+
+  #deleteOwned(owner: Owner): boolean {
+    return this.#sql.delete.run(owner).changes > 0;
+  }
+
+  #releaseOwned(owner: Owner, delaySeconds: number, priority?: number): boolean {
+    const delayed = delaySeconds > 0;
+    const state: EntryState = delayed ? "delayed" : "ready";
+    const dueAt = this.#clock.now() + (delayed ? Math.round(delaySeconds * 1000) : 0);
+    return this.#sql.release.run({ ...owner, state, dueAt, priority: priority ?? null }).changes > 0;
   }
 
   /** One timer per queue while anyone waits: a read (no lock) per waited queue, waking as many as it finds. */

@@ -1,0 +1,34 @@
+// Profiles the processing path: PROFILE_OUT=x.cpuprofile node … bench/profile-process.ts [concurrency]
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { pino } from "pino";
+import { JobRegistry, Worker, openBackend } from "zerog";
+import { JobClient } from "../src/job/job-client.ts";
+import { NoopJob } from "./noop-job.ts";
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
+const concurrency = Number(process.argv[2] ?? 50);
+const url = `sqlite:${join(mkdtempSync(join(tmpdir(), "zerog-prof-")), "p.db")}`;
+const backend = openBackend({ datastore: url, queue: url });
+const registry = new JobRegistry([NoopJob]);
+const client = new JobClient(backend, registry, { queueName: "bench_jobs", ttrSeconds: 60 });
+for (let i = 0; i < JOBS; i += 500) await Promise.all(Array.from({ length: 500 }, () => client.create("noop", {})));
+const worker = new Worker({ jobs: registry, backend, concurrency, name: "bench", logger: pino({ level: "silent" }) });
+let finished = 0;
+const done = new Promise<void>((r) => worker.events.on("job:finished", () => ++finished === JOBS && r()));
+// Profile the processing phase only (the pre-fill is measured separately).
+const session = new Session();
+session.connect();
+await session.post("Profiler.enable");
+await session.post("Profiler.start");
+const t = performance.now();
+await worker.start();
+await done;
+const { profile } = await session.post("Profiler.stop");
+writeFileSync(process.env.PROFILE_OUT ?? "process.cpuprofile", JSON.stringify(profile));
+console.log(JSON.stringify({ concurrency, jobsPerSec: Math.round(JOBS / ((performance.now() - t) / 1000)) }));
+await worker.stop();
+await backend.close();
