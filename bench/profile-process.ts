@@ -5,8 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pino } from "pino";
-import { JobRegistry, Worker, openBackend } from "zerog";
-import { JobClient } from "../src/job/job-client.ts";
+import { JobClient, JobRegistry, openBackend, Worker } from "zerog";
 import { NoopJob } from "./noop-job.ts";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
@@ -25,10 +24,21 @@ session.connect();
 await session.post("Profiler.enable");
 await session.post("Profiler.start");
 const t = performance.now();
+const cpu0 = process.cpuUsage();
 await worker.start();
 await done;
+const cpu = process.cpuUsage(cpu0);
 const { profile } = await session.post("Profiler.stop");
 writeFileSync(process.env.PROFILE_OUT ?? "process.cpuprofile", JSON.stringify(profile));
-console.log(JSON.stringify({ concurrency, jobsPerSec: Math.round(JOBS / ((performance.now() - t) / 1000)) }));
+const wallMs = performance.now() - t;
+console.log(
+  JSON.stringify({
+    concurrency,
+    jobsPerSec: Math.round(JOBS / (wallMs / 1000)),
+    cpuUsPerJob: Math.round((cpu.user + cpu.system) / JOBS),
+    systemShare: Math.round((cpu.system / (cpu.user + cpu.system)) * 100) / 100,
+    cpuShareOfWall: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100) / 100,
+  }),
+);
 await worker.stop();
 await backend.close();

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { BaseJob, z } from "zerog";
+import { BaseJob, NO_RESULT, z } from "zerog";
 
 /** The seed's example: wastes time while logging about ten messages. */
 export class WasteTimeJob extends BaseJob<typeof WasteTimeJob.schema> {
@@ -17,6 +17,7 @@ export class WasteTimeJob extends BaseJob<typeof WasteTimeJob.schema> {
       await this.addToCompleteness(step / (delay * 1000));
       await this.logInfo(`${((end - Date.now()) / 1000).toFixed(2)} seconds remaining`);
     }
-    return 200;
+    // Told to stop (shutdown): ask to be requeued; completeness is kept for the next run.
+    return this.signal.aborted ? [NO_RESULT, 0] : 200;
   }
 }

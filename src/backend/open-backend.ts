@@ -4,11 +4,11 @@ import { MemoryDatastore } from "../datastore/memory/memory-datastore.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { Queue } from "../queue/contract.ts";
 import { MemoryQueue } from "../queue/memory/memory-queue.ts";
-import { openSqlite, type SqliteStore } from "../sqlite/sqlite-store.ts";
 import { type BackendUrl, DEFAULT_BACKEND_URL, parseBackendUrl } from "./backend-url.ts";
 import type { Backend } from "./contract.ts";
 import { SeparateBackend } from "./separate-backend.ts";
 import { SqliteBackend } from "./sqlite-backend.ts";
+import { openSqlite, type SqliteStore } from "./sqlite-store.ts";
 
 export interface BackendUrls {
   /** @defaultValue "sqlite:./zerog.db" */

@@ -1,8 +1,8 @@
 import type { Cas } from "../datastore/contract.ts";
 import type { JobDocument } from "../job/document.ts";
 import type { PutOptions, QueueEntryId, Reserved } from "../queue/contract.ts";
-import type { SqliteStore } from "../sqlite/sqlite-store.ts";
 import { type Backend, type EntrySettlement, queueBodyOf } from "./contract.ts";
+import type { SqliteStore } from "./sqlite-store.ts";
 
 /** Datastore and queue in one SQLite file: a job's document and queue entry are created in one transaction. */
 export class SqliteBackend implements Backend {

@@ -12,7 +12,13 @@ const TS_EXTENSIONS = /\.(ts|mts|cts)$/;
 export async function loadJobModule(path: string): Promise<unknown[]> {
   const file = resolve(path);
   if (!existsSync(file)) throw new InvalidConfigError(`job module not found: ${file}`);
-  const mod = await importModule(file);
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importModule(file);
+  } catch (err) {
+    if (err instanceof InvalidConfigError) throw err;
+    throw new InvalidConfigError(`cannot load job module ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const candidates = Object.values(mod).flatMap((v) => (Array.isArray(v) ? v : [v]));
   const classes = candidates.filter(looksLikeJobClass);
   if (classes.length === 0) {
@@ -33,7 +39,8 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
   const tsx = await import("tsx/esm/api").catch(() => null);
   if (!tsx) throw new InvalidConfigError(`${file} is TypeScript: install tsx (npm i -D tsx), or compile it to .js`);
   tsx.register();
-  return (await import(url)) as Record<string, unknown>;
+  // A new URL: Node caches the failed import of the plain one.
+  return (await import(`${url}?tsx`)) as Record<string, unknown>;
 }
 
 function looksLikeJobClass(v: unknown): boolean {

@@ -76,7 +76,7 @@ export abstract class BaseJob<S extends ParamsSchema = ParamsSchema> {
   async setCompleteness(x: number): Promise<void> {
     this.#change(t.setCompleteness(x));
   }
-  /** Adds to completeness (clamped to 0..1); also tells the system the job is alive. */
+  /** Adds to completeness (clamped to 0..1). */
   async addToCompleteness(delta: number): Promise<void> {
     this.#change(t.addToCompleteness(delta));
   }

@@ -14,10 +14,11 @@ export interface DocumentWriterOptions {
   attempt: number;
   clock: Clock;
   /**
-   * Coalesce progress and log writes: at most one write per this many ms per job.
-   * 0 writes on every change (used where nothing runs between changes).
+   * Coalesce progress and log writes: at most one write per this many ms per job; 0 writes
+   * each change at once (on the next turn of the event loop); null writes only on `flush` or
+   * `commit` (the worker's own writers, which always commit).
    */
-  flushIntervalMs: number;
+  flushIntervalMs: number | null;
   /** Reload-and-retry rounds on CAS mismatch before giving up; a bound so a hot document cannot spin a worker. */
   maxCasRetries?: number;
   /** Called once when this run is fenced off (a newer attempt owns the job). */
@@ -70,7 +71,7 @@ export class DocumentWriter {
     if (this.#fenced) throw this.#fenced;
     m(this.#doc);
     this.#unsaved.push(m);
-    if (this.#opts.flushIntervalMs <= 0) return;
+    if (this.#opts.flushIntervalMs === null) return;
     this.#timer ??= setTimeout(() => {
       this.#timer = null;
       this.flush().catch((err: unknown) => {

@@ -104,7 +104,7 @@ export class JobClient {
     const writer = new DocumentWriter(this.#backend.datastore, read.value, read.cas, {
       attempt: read.value.attempt,
       clock: this.#opts.clock,
-      flushIntervalMs: 0,
+      flushIntervalMs: null,
     });
     return new jobClass({ writer, signal: NEVER, clock: this.#opts.clock }).getData() ?? {};
   }

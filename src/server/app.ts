@@ -1,5 +1,5 @@
 import cors from "@fastify/cors";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { Logger } from "pino";
 import { ZeroGError } from "../errors.ts";
 import type { JobClient } from "../job/job-client.ts";
@@ -25,6 +25,8 @@ export function createApp(opts: AppOptions): FastifyInstance {
     ...(opts.logger ? { loggerInstance: opts.logger as FastifyBaseLogger } : { logger: false }),
     // No per-request lines: at thousands of jobs/s they would cost more than the requests.
     logController: new LogController({ disableRequestLogging: true }),
+    // Errors the router raises before any handler (a bad %-escape, an over-long segment) get ZeroG's shape too.
+    frameworkErrors: (err, _req, reply) => sendError(reply as FastifyReply, toZeroGError(err)),
   });
   app.register(cors, {
     origin: opts.corsOrigin ?? APP_DEFAULTS.corsOrigin,
@@ -47,14 +49,18 @@ export function createApp(opts: AppOptions): FastifyInstance {
   app.setErrorHandler((err, req, reply) => {
     const zerr = toZeroGError(err);
     if (zerr.code === "ZEROG_INTERNAL") req.log.error({ err }, "request failed");
-    reply.code(statusOf(zerr)).send(errorBody(zerr));
+    sendError(reply, zerr);
   });
-  app.setNotFoundHandler((req, reply) => {
-    const err = new ZeroGError("ZEROG_ROUTE_NOT_FOUND", `no route ${req.method} ${req.url}`);
-    reply.code(statusOf(err)).send(errorBody(err));
-  });
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, new ZeroGError("ZEROG_ROUTE_NOT_FOUND", `no route ${req.method} ${req.url}`)),
+  );
 
   registerCreateRoutes(app, opts.client);
   registerReadRoutes(app, opts.client);
   return app;
+}
+
+/** Every error answer: the code's HTTP status and `{error, message, issues?}` as JSON. */
+function sendError(reply: FastifyReply, err: ZeroGError): void {
+  reply.code(statusOf(err)).send(errorBody(err));
 }

@@ -12,7 +12,7 @@ import * as t from "../job/transitions.ts";
 import type { Reserved } from "../queue/contract.ts";
 import type { WorkerEventMap } from "./events.ts";
 import { startHeartbeat } from "./heartbeat.ts";
-import { loadJob } from "./load-job.ts";
+import { type LoadedJob, loadJob } from "./load-job.ts";
 import type { ResolvedWorkerOptions } from "./options.ts";
 import { outcomeOf } from "./outcome.ts";
 import type { JobRunner, RunReport } from "./runner.ts";
@@ -44,11 +44,11 @@ const NEVER = new AbortController().signal;
 export async function handleEntry(entry: Reserved, ctx: EntryContext): Promise<void> {
   const { datastore } = ctx.backend;
   const loaded = await loadJob(entry.body, datastore, ctx.registry);
-  if (loaded.kind === "unloadable") return handleUnloadable(entry, loaded.reason, ctx);
+  if (loaded.kind === "unloadable") return handleUnloadable(entry, loaded, ctx);
   const { jobClass, doc } = loaded;
   const now = (): string => new Date(ctx.clock.now()).toISOString();
   const writer = (d: typeof doc, cas: string, attempt: number): DocumentWriter =>
-    new DocumentWriter(datastore, d, cas, { attempt, clock: ctx.clock, flushIntervalMs: 0 });
+    new DocumentWriter(datastore, d, cas, { attempt, clock: ctx.clock, flushIntervalMs: null });
 
   // Finished earlier, but the entry's delete was lost (a crash in between): just drop the entry.
   if (doc.state === "finished") {
@@ -118,6 +118,11 @@ function recordOutcome(
     const o = outcomeOf(report.value, ctx.options.requeueDelaySeconds);
     return o.kind === "finish" ? finishWith(o.resultCode) : requeueAfter(o.delaySeconds);
   }
+  if (ctx.shutdownSignal.aborted) {
+    // Stopped by our own shutdown, not by a fault of the job: hand it back without counting an error.
+    out.mutate(t.addEvent("Worker shut down - requeued", at));
+    return requeueAfter(0);
+  }
   const control = report.error.control;
   if (control && (control.kind === "errorFinish" || control.kind === "warningFinish")) {
     out.mutate(t.addEvent("Error - finished", at));
@@ -178,8 +183,16 @@ function logFor(ctx: EntryContext, doc: { uuid: string; jobType: string; logId: 
   return ctx.logger.child({ uuid: doc.uuid, jobType: doc.jobType, logId: doc.logId });
 }
 
-/** SPEC §4, first row: try again later; after too many reserves or time-outs, bury it and say so. */
-async function handleUnloadable(entry: Reserved, reason: string, ctx: EntryContext): Promise<void> {
+/**
+ * SPEC §4, first row: try again later; after too many reserves or time-outs, bury the entry and
+ * say so, on the job's document too when there is one (error 500, finished), so that
+ * GET /progress shows the failure instead of a job queued forever.
+ */
+async function handleUnloadable(
+  entry: Reserved,
+  { reason, stored }: Extract<LoadedJob, { kind: "unloadable" }>,
+  ctx: EntryContext,
+): Promise<void> {
   const o = ctx.options;
   const stats = await entry.stats();
   if (stats.reserves > o.maxUnloadableReserves || stats.timeouts > o.maxUnloadableTimeouts) {
@@ -187,6 +200,19 @@ async function handleUnloadable(entry: Reserved, reason: string, ctx: EntryConte
       { entryId: entry.id, reserves: stats.reserves, timeouts: stats.timeouts },
       `burying entry: ${reason}`,
     );
+    if (stored && stored.doc.state !== "finished") {
+      const at = new Date(ctx.clock.now()).toISOString();
+      const w = new DocumentWriter(ctx.backend.datastore, stored.doc, stored.cas, {
+        attempt: stored.doc.attempt,
+        clock: ctx.clock,
+        flushIntervalMs: null,
+      });
+      w.mutate(t.addError(INTERNAL_ERROR, `job cannot be loaded: ${reason}`, at));
+      // Best effort: if the document changed meanwhile, the log line above still says why.
+      await w
+        .commit(t.finish(INTERNAL_ERROR, at))
+        .catch((err: unknown) => ctx.events.emit("worker:error", { error: err }));
+    }
     await entry.bury();
     ctx.events.emit("entry:unloadable", { entryId: entry.id, reason, action: "buried" });
     return;

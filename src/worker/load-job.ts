@@ -6,7 +6,8 @@ import type { JobRegistry } from "../job/registry.ts";
 
 export type LoadedJob =
   | { kind: "loaded"; jobClass: JobClass; doc: JobDocument; cas: Cas }
-  | { kind: "unloadable"; reason: string };
+  /** `stored` is set when a readable document exists (unknown type, params that no longer validate). */
+  | { kind: "unloadable"; reason: string; stored?: { doc: JobDocument; cas: Cas } };
 
 /**
  * The job a queue entry names, or why it cannot be run (SPEC §4, first row): no document,
@@ -28,10 +29,17 @@ export async function loadJob(body: string, datastore: Datastore, registry: JobR
   const doc = read.value;
   if (!isDocumentShape(doc)) return { kind: "unloadable", reason: `job ${uuid}: corrupt document` };
   const jobClass = registry.get(doc.jobType);
-  if (!jobClass) return { kind: "unloadable", reason: `job ${uuid}: unknown job type '${doc.jobType}'` };
+  if (!jobClass) {
+    return {
+      kind: "unloadable",
+      reason: `job ${uuid}: unknown job type '${doc.jobType}'`,
+      stored: { doc, cas: read.cas },
+    };
+  }
   const params = jobClass.schema.safeParse(doc.params);
   if (!params.success) {
-    return { kind: "unloadable", reason: `job ${uuid}: params no longer match the schema (${params.error.message})` };
+    const reason = `job ${uuid}: params no longer match the schema (${params.error.message})`;
+    return { kind: "unloadable", reason, stored: { doc, cas: read.cas } };
   }
   return { kind: "loaded", jobClass, doc, cas: read.cas };
 }

@@ -24,7 +24,7 @@ export interface WorkerOptions {
   maxUnloadableTimeouts?: number;
   /** Longest single reserve wait; bounds how long a stop request waits for an idle slot. @defaultValue 1000 */
   reserveTimeoutMs?: number;
-  /** Progress and log writes of a running job are coalesced to one per this interval. @defaultValue 100 */
+  /** Progress and log writes of a running job are coalesced to one per this interval; 0 writes each at once. @defaultValue 100 */
   progressFlushMs?: number;
   /** On stop, how long running jobs may take to finish before their signal aborts. @defaultValue 10000 */
   shutdownGraceMs?: number;

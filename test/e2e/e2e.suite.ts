@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type JobDocument, NO_RESULT, Server } from "zerog";
+import { type JobDocument, Server } from "zerog";
 import { queueBodyOf } from "../../src/backend/contract.ts";
 import { newJobDocument } from "../../src/job/new-document.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
@@ -225,7 +225,15 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         expect(stats?.reserves).toBe(4);
         expect(watcher.unloadable.find((u) => u.reason.includes(unknownType))?.reason).toMatch(/unknown job type/);
         expect(watcher.unloadable.find((u) => u.reason.includes(corrupt))?.reason).toMatch(/params no longer match/);
-        expect((await dump(unknownType)).resultCode).toBe(NO_RESULT);
+        // A buried job with a document says why on the document, and is finished with 500.
+        for (const uuid of [unknownType, corrupt]) {
+          const doc = await dump(uuid);
+          expect(doc.resultCode).toBe(500);
+          expect(doc.state).toBe("finished");
+          expect(doc.errors).toEqual([
+            expect.objectContaining({ errorCode: 500, msg: expect.stringMatching(/^job cannot be loaded: /) }),
+          ]);
+        }
       });
 
       it("keeps a job that runs past its TTR alive without the job's help", async () => {
@@ -330,6 +338,14 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         const issues = (badParams.body as { issues: { path: string; message: string }[] }).issues;
         expect(issues.map((i) => i.path).sort()).toEqual(["delay", "runs"]);
         expect(issues.every((i) => i.message.length > 0)).toBe(true);
+
+        const nullBody = await post("continuation", null);
+        expect(nullBody.status).toBe(400);
+        expect(nullBody.body).toMatchObject({ error: "ZEROG_INVALID_PARAMS" });
+
+        const badEscape = await call("GET", "/progress/%zz");
+        expect(badEscape.status).toBe(400);
+        expect(badEscape.body).toMatchObject({ error: "ZEROG_BAD_REQUEST" });
 
         const notObject = await post("continuation", [1, 2]);
         expect(notObject.status).toBe(400);

@@ -91,4 +91,15 @@ export class SlowJob extends BaseJob<typeof SlowJob.schema> {
   }
 }
 
-export const TEST_JOBS = [ReturnJob, ContinuationJob, RaiseJob, FragileJob, ProgressJob, SlowJob];
+/** Sleeps on its signal without catching the abort: what most jobs do when told to stop. */
+export class AbortableJob extends BaseJob<typeof AbortableJob.schema> {
+  static override jobType = "abortable";
+  static override schema = z.object({ ms: z.number().int().min(0) });
+  async run() {
+    await this.logInfo("sleeping");
+    await sleep(this.params.ms, undefined, { signal: this.signal });
+    return 200;
+  }
+}
+
+export const TEST_JOBS = [ReturnJob, ContinuationJob, RaiseJob, FragileJob, ProgressJob, SlowJob, AbortableJob];

@@ -15,7 +15,7 @@ class CountingDatastore extends MemoryDatastore {
   }
 }
 
-async function setup(flushIntervalMs = 0) {
+async function setup(flushIntervalMs: number | null = null) {
   const store = new CountingDatastore();
   const doc = makeDocument({ attempt: 1 });
   const cas = await store.create(doc);
@@ -38,6 +38,15 @@ describe("DocumentWriter", () => {
     const stored = await store.read(doc.uuid);
     expect(stored?.value.completeness).toBeCloseTo(0.5);
     expect(stored?.value.events.map((e) => e.msg)).toEqual(["hello"]);
+  });
+
+  it("writes each change at once when the interval is 0", async () => {
+    const { store, doc, writer } = await setup(0);
+    writer.mutate(t.setCompleteness(0.5));
+    await expect.poll(async () => (await store.read(doc.uuid))?.value.completeness).toBe(0.5);
+    writer.mutate(t.setCompleteness(0.75));
+    await expect.poll(async () => (await store.read(doc.uuid))?.value.completeness).toBe(0.75);
+    expect(store.replaces).toBe(2);
   });
 
   it("writes on its own when the interval passes", async () => {
@@ -65,7 +74,7 @@ describe("DocumentWriter", () => {
     const fencedWriter = new DocumentWriter(store, writer.doc, writer.cas, {
       attempt: 1,
       clock: systemClock,
-      flushIntervalMs: 0,
+      flushIntervalMs: null,
       onFenced: (err) => {
         fencedBy = err;
       },
@@ -96,7 +105,7 @@ describe("DocumentWriter", () => {
     const w = new DocumentWriter(hostile, doc, "1", {
       attempt: 1,
       clock: systemClock,
-      flushIntervalMs: 0,
+      flushIntervalMs: null,
       maxCasRetries: 3,
     });
     const err = await w.commit(t.setCompleteness(0.5)).catch((e: unknown) => e);

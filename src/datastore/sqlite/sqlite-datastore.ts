@@ -142,9 +142,10 @@ export class SqliteDatastore implements Datastore {
     return "1";
   }
 
+  /** Every datastore op changes the database with one statement at most: no savepoint needed. */
   #write<T>(op: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(new ClosedError("sqlite datastore"));
-    return this.#conn.write(op);
+    return this.#conn.writeStatement(op);
   }
 
   #open(): void {

@@ -135,7 +135,7 @@ export class MemoryQueue implements Queue {
     const token = e.reserves;
     const owned = (): Entry => {
       const cur = this.#entries.get(e.id);
-      if (!cur || cur.state !== "reserved" || cur.reserves !== token) throw new EntryLostError(String(e.id));
+      if (cur?.state !== "reserved" || cur.reserves !== token) throw new EntryLostError(String(e.id));
       return cur;
     };
     return {

@@ -18,7 +18,7 @@ export interface EntryRow {
 }
 
 /** What a reserve returns: enough to build the handle, and `reserves` as its ownership token. */
-export type ReservedRow = Pick<EntryRow, "id" | "queue" | "body" | "reserves">;
+export type ReservedRow = Pick<EntryRow, "id" | "queue" | "body" | "reserves" | "priority">;
 
 interface Candidate {
   id: number;
@@ -36,18 +36,38 @@ export interface Owner {
 // moved to 'ready' just before, by `promote`.
 const CANDIDATES = `
   SELECT * FROM (SELECT id, priority FROM zerog_queue
-                 WHERE queue = @queue AND state = 'ready' ORDER BY priority, id LIMIT 1)
+                 WHERE queue = @queue AND state = 'ready' ORDER BY priority, id LIMIT @limit)
   UNION ALL
   SELECT * FROM (SELECT id, priority FROM zerog_queue
                  WHERE queue = @queue AND state IN ('delayed', 'reserved') AND state = 'reserved' AND due_at <= @now
-                 ORDER BY priority, id LIMIT 1)`;
+                 ORDER BY priority, id LIMIT @limit)`;
 
 // An expired lease taken over counts a timeout (SET reads the row's old state).
 const LEASE = `state = 'reserved', due_at = @now + ttr_ms, reserves = reserves + 1, timeouts = timeouts + (state = 'reserved')`;
 const OWNED = "id = @id AND state = 'reserved' AND reserves = @token";
 
-/** Every statement the SQLite queue runs, prepared once per connection. */
-export function prepareQueueStatements(db: Database.Database) {
+type QueueAt = { queue: string; now: number };
+type Stmt<P extends unknown[] | object, R = unknown> = Database.Statement<P, R>;
+
+/** Every statement the SQLite queue runs (spelled out: declaration files cannot name better-sqlite3's inferred types). */
+export interface QueueStatements {
+  insert: Stmt<[string, string, number, number, EntryState, number]>;
+  promote: Stmt<QueueAt>;
+  reserveMany: Stmt<QueueAt & { limit: number }, ReservedRow>;
+  candidate: Stmt<QueueAt & { limit: 1 }, Candidate>;
+  reserveId: Stmt<{ id: number; now: number }, ReservedRow>;
+  countReservable: Stmt<QueueAt & { limit: number }, { n: number }>;
+  delete: Stmt<Owner>;
+  release: Stmt<Owner & { state: EntryState; dueAt: number; priority: number | null }>;
+  touch: Stmt<Owner & { now: number }>;
+  bury: Stmt<Owner & { now: number }>;
+  kick: Stmt<QueueAt & { bound: number }>;
+  entry: Stmt<[number], EntryRow>;
+  stats: Stmt<QueueAt, { ready: number; delayed: number; reserved: number; buried: number }>;
+}
+
+/** Prepares every statement the SQLite queue runs, once per connection. */
+export function prepareQueueStatements(db: Database.Database): QueueStatements {
   return {
     insert: db.prepare<[string, string, number, number, EntryState, number]>(
       "INSERT INTO zerog_queue (queue, body, priority, ttr_ms, state, due_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -57,18 +77,21 @@ export function prepareQueueStatements(db: Database.Database) {
       `UPDATE zerog_queue SET state = 'ready'
        WHERE queue = @queue AND state IN ('delayed', 'reserved') AND state = 'delayed' AND due_at <= @now`,
     ),
-    /** Single-queue fast path: pick and lease in one statement. */
-    reserveOne: db.prepare<{ queue: string; now: number }, ReservedRow>(
+    /**
+     * Single-queue fast path: pick and lease the `limit` most urgent entries in one statement
+     * (every reserver of a queue waiting in one group-commit batch). RETURNING has no order: sort.
+     */
+    reserveMany: db.prepare<QueueAt & { limit: number }, ReservedRow>(
       `UPDATE zerog_queue SET ${LEASE}
-       WHERE id = (SELECT id FROM (${CANDIDATES}) ORDER BY priority, id LIMIT 1)
-       RETURNING id, queue, body, reserves`,
+       WHERE id IN (SELECT id FROM (${CANDIDATES}) ORDER BY priority, id LIMIT @limit)
+       RETURNING id, queue, body, reserves, priority`,
     ),
     /** Multi-queue path: the best candidate of one queue, compared across queues in JS. */
-    candidate: db.prepare<{ queue: string; now: number }, Candidate>(
+    candidate: db.prepare<QueueAt & { limit: 1 }, Candidate>(
       `SELECT id, priority FROM (${CANDIDATES}) ORDER BY priority, id LIMIT 1`,
     ),
     reserveId: db.prepare<{ id: number; now: number }, ReservedRow>(
-      `UPDATE zerog_queue SET ${LEASE} WHERE id = @id RETURNING id, queue, body, reserves`,
+      `UPDATE zerog_queue SET ${LEASE} WHERE id = @id RETURNING id, queue, body, reserves, priority`,
     ),
     /** How many entries of a queue are reservable now, counting no further than `limit`. */
     countReservable: db.prepare<{ queue: string; now: number; limit: number }, { n: number }>(
@@ -109,5 +132,3 @@ export function prepareQueueStatements(db: Database.Database) {
     ),
   };
 }
-
-export type QueueStatements = ReturnType<typeof prepareQueueStatements>;

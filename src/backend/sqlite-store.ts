@@ -1,7 +1,7 @@
 import { SqliteDatastore } from "../datastore/sqlite/sqlite-datastore.ts";
 import type { Clock } from "../internal/clock.ts";
 import { SqliteQueue } from "../queue/sqlite/sqlite-queue.ts";
-import { openSqliteConnection, type SqliteConnection, type SqliteConnectionOptions } from "./connection.ts";
+import { openSqliteConnection, type SqliteConnection, type SqliteConnectionOptions } from "../sqlite/connection.ts";
 
 export interface OpenSqliteOptions extends SqliteConnectionOptions {
   /** Source of every stored queue time. @defaultValue systemClock */
