@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { uuidv7 } from "../internal/uuid7.ts";
 import { type JobDocument, NO_RESULT, type QueueKwargs, SCHEMA_VERSION } from "./document.ts";
 
 export interface NewJobInput {
@@ -15,13 +15,14 @@ export interface NewJobInput {
 
 /** The document of a job that has just been accepted and not yet enqueued. */
 export function newJobDocument(input: NewJobInput): JobDocument {
-  const uuid = input.uuid ?? randomUUID();
+  const uuid = input.uuid ?? uuidv7(input.nowMs);
   const now = new Date(input.nowMs).toISOString();
   return {
     uuid,
     jobType: input.jobType,
     schemaVersion: SCHEMA_VERSION,
-    logId: uuid.slice(0, 8),
+    // The random tail: a v7 uuid starts with the time, which many jobs share.
+    logId: uuid.slice(-8),
     createdAt: now,
     updatedAt: now,
     params: input.params,
