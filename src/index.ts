@@ -25,7 +25,13 @@ export {
   NO_RESULT,
   SUCCESS,
 } from "./job/document.ts";
-export { type CreateJobOptions, JobClient, type JobInfo, type JobProgress } from "./job/job-client.ts";
+export {
+  type CreateJobOptions,
+  JobClient,
+  type JobInfo,
+  type JobProgress,
+  type KillResult,
+} from "./job/job-client.ts";
 export { JobRegistry } from "./job/registry.ts";
 export type {
   EntryStats,

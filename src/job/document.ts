@@ -48,6 +48,8 @@ export interface JobDocument {
   state: JobState;
   /** Bumped each time a run starts; a write from an older attempt is refused (fencing). */
   attempt: number;
+  /** A user asked to kill the job; the worker running it stops it and records 410. */
+  killRequested: boolean;
   workerId: string | null;
   startedAt: string | null;
   finishedAt: string | null;

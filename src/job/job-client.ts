@@ -1,10 +1,11 @@
 import type { Backend } from "../backend/contract.ts";
-import { JobNotFoundError } from "../errors.ts";
+import { isZeroGError, JobNotFoundError } from "../errors.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import type { JobDocument } from "./document.ts";
 import { DocumentWriter } from "./document-writer.ts";
 import { newJobDocument } from "./new-document.ts";
 import type { JobRegistry } from "./registry.ts";
+import * as t from "./transitions.ts";
 
 export interface JobClientOptions {
   /** Queue new jobs are put on. */
@@ -35,6 +36,16 @@ export interface JobInfo extends JobProgress {
   errors: JobDocument["errors"];
   warnings: JobDocument["warnings"];
 }
+
+/**
+ * What `kill` did: `killed` — the job was waiting and is now finished with 410; `stopping` — it
+ * is running, and its worker stops it and records 410 within `killPollMs`; `finished` — it had
+ * already finished, and nothing changed.
+ */
+export type KillResult = "killed" | "stopping" | "finished";
+
+/** Rounds of read-and-retry when the job's document changes under a kill; a running job writes often. */
+const KILL_CAS_RETRIES = 10;
 
 /** A signal that never fires: documents read for display are never run. */
 const NEVER = new AbortController().signal;
@@ -107,6 +118,28 @@ export class JobClient {
       flushIntervalMs: null,
     });
     return new jobClass({ writer, signal: NEVER, clock: this.#opts.clock }).getData() ?? {};
+  }
+
+  /** Kills a job (SPEC §4's last row: error 410 "Killed by user", result 410). JobNotFoundError for an unknown uuid. */
+  async kill(uuid: string): Promise<KillResult> {
+    const store = this.#backend.datastore;
+    for (let round = 0; ; round++) {
+      const read = await store.read(uuid);
+      if (!read) throw new JobNotFoundError(uuid);
+      const doc = read.value;
+      if (doc.state === "finished") return "finished";
+      const at = new Date(this.#opts.clock.now()).toISOString();
+      t.requestKill()(doc);
+      // A waiting job is finished here; its queue entry is dropped when a worker next reserves it.
+      if (!doc.running) t.killedByUser(at)(doc);
+      doc.updatedAt = at;
+      try {
+        await store.replace(doc, read.cas);
+        return doc.running ? "stopping" : "killed";
+      } catch (err) {
+        if (!isZeroGError(err, "ZEROG_CAS_MISMATCH") || round >= KILL_CAS_RETRIES) throw err;
+      }
+    }
   }
 
   /** The whole document; the logs only when `showLogs`. */

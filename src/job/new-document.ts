@@ -41,6 +41,7 @@ export function newJobDocument(input: NewJobInput): JobDocument {
     data: {},
     state: (input.delaySeconds ?? 0) > 0 ? "delayed" : "queued",
     attempt: 0,
+    killRequested: false,
     workerId: null,
     startedAt: null,
     finishedAt: null,

@@ -1,3 +1,4 @@
+import { KILLED_BY_USER } from "./document.ts";
 import type { Mutation } from "./document-writer.ts";
 
 /**
@@ -83,5 +84,22 @@ export function requeue(delaySeconds: number): Mutation {
   return (d) => {
     d.running = false;
     d.state = delaySeconds > 0 ? "delayed" : "queued";
+  };
+}
+
+/** A user asks to kill the job; a running one is stopped by its worker, which then records `killedByUser`. */
+export function requestKill(): Mutation {
+  return (d) => {
+    d.killRequested = true;
+  };
+}
+
+/** SPEC §4's last row: error 410 "Killed by user", finished with result 410. */
+export function killedByUser(at: string): Mutation {
+  const error = addError(KILLED_BY_USER, "Killed by user", at);
+  const done = finish(KILLED_BY_USER, at);
+  return (d) => {
+    error(d);
+    done(d);
   };
 }

@@ -5,13 +5,14 @@ import { isZeroGError } from "../errors.ts";
 import { followAbort } from "../internal/abort.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { JobClass } from "../job/base-job.ts";
-import { INTERNAL_ERROR, NO_RESULT } from "../job/document.ts";
+import { INTERNAL_ERROR, KILLED_BY_USER, NO_RESULT } from "../job/document.ts";
 import { type DocumentWrite, DocumentWriter, type Mutation } from "../job/document-writer.ts";
 import type { JobRegistry } from "../job/registry.ts";
 import * as t from "../job/transitions.ts";
 import type { Reserved } from "../queue/contract.ts";
 import type { WorkerEventMap } from "./events.ts";
 import { startHeartbeat } from "./heartbeat.ts";
+import { KilledByUserError, startKillWatch } from "./kill-watch.ts";
 import { type LoadedJob, loadJob } from "./load-job.ts";
 import type { ResolvedWorkerOptions } from "./options.ts";
 import { outcomeOf } from "./outcome.ts";
@@ -57,6 +58,10 @@ export async function handleEntry(entry: Reserved, ctx: EntryContext): Promise<v
   }
 
   const claim = writer(doc, loaded.cas, doc.attempt);
+  if (doc.killRequested) {
+    // Killed while queued, or while its last run's process died: never run again.
+    return recordAndSettle(claim, t.killedByUser(now()), entry, { kind: "delete", resultCode: KILLED_BY_USER }, ctx);
+  }
   if (doc.running) {
     // The previous run never recorded an outcome: its process died (crash, OOM, kill -9).
     claim.mutate(t.addError(INTERNAL_ERROR, "job was killed", now()));
@@ -75,17 +80,15 @@ export async function handleEntry(entry: Reserved, ctx: EntryContext): Promise<v
   // The job's signal fires on shutdown, on a lost reservation, or (from the runner) when fenced off.
   const abort = new AbortController();
   const unlink = followAbort(abort, ctx.shutdownSignal);
-  const heartbeat = startHeartbeat(
-    entry,
-    doc.queueKwargs.ttrSeconds,
-    (err) => abort.abort(err),
-    (error) => ctx.events.emit("worker:error", { error }),
-  );
+  const onError = (error: unknown): void => void ctx.events.emit("worker:error", { error });
+  const heartbeat = startHeartbeat(entry, doc.queueKwargs.ttrSeconds, (err) => abort.abort(err), onError);
+  const killWatch = startKillWatch(datastore, doc.uuid, ctx.options.killPollMs, (r) => abort.abort(r), onError);
   let report: RunReport;
   try {
     report = await ctx.runner.run({ jobClass, doc: claim.doc, cas: claim.cas, attempt, abort });
   } finally {
     heartbeat.stop();
+    killWatch.stop();
     unlink();
   }
   if (report.kind === "fenced") {
@@ -94,7 +97,8 @@ export async function handleEntry(entry: Reserved, ctx: EntryContext): Promise<v
     return;
   }
   const out = writer(report.doc, report.cas, attempt);
-  const action = recordOutcome(report, out, jobClass, ctx, now());
+  const killed = abort.signal.reason instanceof KilledByUserError || report.doc.killRequested;
+  const action = killed ? killOutcome(out, now()) : recordOutcome(report, out, jobClass, ctx, now());
   return recordAndSettle(out, () => undefined, entry, action, ctx);
 }
 
@@ -134,6 +138,12 @@ function recordOutcome(
   if (decision !== NO_RESULT) return finishWith(decision);
   out.mutate(t.addEvent("Error - restarting", at));
   return requeueAfter(ctx.options.errorRetryDelaySeconds);
+}
+
+/** SPEC §4's last row: whatever the run returned or threw, a killed job ends with 410. */
+function killOutcome(out: DocumentWriter, at: string): EntryAction {
+  out.mutate(t.killedByUser(at));
+  return { kind: "delete", resultCode: KILLED_BY_USER };
 }
 
 /** Records the outcome and deletes or releases the entry, together; nothing when a newer attempt owns the job. */

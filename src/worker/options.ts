@@ -26,6 +26,8 @@ export interface WorkerOptions {
   reserveTimeoutMs?: number;
   /** Progress and log writes of a running job are coalesced to one per this interval; 0 writes each at once. @defaultValue 100 */
   progressFlushMs?: number;
+  /** How often a running job's document is checked for a user's kill request. @defaultValue 1000 */
+  killPollMs?: number;
   /** On stop, how long running jobs may take to finish before their signal aborts. @defaultValue 10000 */
   shutdownGraceMs?: number;
   /** Longest back-off between reserve attempts while the backend is failing. @defaultValue 5000 */
@@ -44,6 +46,7 @@ export const WORKER_DEFAULTS = {
   maxUnloadableTimeouts: 2,
   reserveTimeoutMs: 1000,
   progressFlushMs: 100,
+  killPollMs: 1000,
   shutdownGraceMs: 10_000,
   maxBackoffMs: 5000,
 } as const satisfies Required<WorkerOptions>;
@@ -60,7 +63,7 @@ export function resolveWorkerOptions(opts: WorkerOptions = {}): ResolvedWorkerOp
     throw new InvalidConfigError(`name '${o.name}' must be 1-100 letters, digits, '_', '-' or '.'`);
   }
   if (o.queueName === "") o.queueName = `${o.name}_jobs`;
-  const positive = ["concurrency", "ttrSeconds", "reserveTimeoutMs"] as const;
+  const positive = ["concurrency", "ttrSeconds", "reserveTimeoutMs", "killPollMs"] as const;
   for (const k of positive) {
     if (!Number.isFinite(o[k]) || o[k] <= 0)
       throw new InvalidConfigError(`${k} must be a positive number, got ${o[k]}`);

@@ -36,6 +36,7 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         unloadableRetryDelaySeconds: 0,
         bodyLimitBytes: 4096,
         progressFlushMs: 20,
+        killPollMs: 50,
       });
       await server.start();
       if (!server.worker) throw new Error("expected a worker");
@@ -208,6 +209,33 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         expect(msgs(doc.events)).toEqual([]);
       });
 
+      it("a job killed by a user while it runs stops and ends with 410", async () => {
+        const res = await post("slow", { ms: 30_000 });
+        const { uuid } = res.body as { uuid: string };
+        await expect.poll(() => watcher.started.includes(uuid)).toBe(true);
+        expect(await server.client.kill(uuid)).toBe("stopping");
+        expect((await watcher.finished(uuid)).resultCode).toBe(410);
+        const doc = await dump(uuid);
+        expect(doc.resultCode).toBe(410);
+        expect(doc.errors).toEqual([expect.objectContaining({ errorCode: 410, msg: "Killed by user" })]);
+        expect(doc.running).toBe(false);
+        expect(doc.queueJobId).not.toBeNull();
+        expect(await server.backend.queue.entryStats(doc.queueJobId ?? "")).toBeNull();
+      });
+
+      it("a job killed while it waits never runs", async () => {
+        const uuid = await server.client.create("return_value", { ret: 201 }, { delaySeconds: 60 });
+        expect(await server.client.kill(uuid)).toBe("killed");
+        const doc = await dump(uuid);
+        expect(doc).toMatchObject({ resultCode: 410, state: "finished", attempt: 0 });
+        expect(await server.client.kill(uuid)).toBe("finished");
+        await expect(server.client.kill(randomUUID())).rejects.toMatchObject({ code: "ZEROG_JOB_NOT_FOUND" });
+        // A kill recorded while no worker held the job (say, its worker died) is honoured on the next reserve.
+        const planted = await plant({ killRequested: true, running: true, attempt: 1, state: "running" });
+        expect((await watcher.finished(planted)).resultCode).toBe(410);
+        expect((await dump(planted)).attempt).toBe(1);
+      });
+
       it("an entry whose job cannot be loaded is retried, then buried", async () => {
         const missing = randomUUID();
         const entryId = await server.backend.queue.put("zerog_jobs", queueBodyOf(missing), { ttrSeconds: 1 });
@@ -260,8 +288,8 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         expect(doc.completeness).toBe(0);
         // The entry it left reserved comes back after its TTR and is dropped as already finished.
         await watcher.finished(uuid);
-        const stats = await server.backend.queue.stats("zerog_jobs");
-        expect(stats.reserved + stats.ready + stats.delayed).toBe(0);
+        expect(doc.queueJobId).not.toBeNull();
+        expect(await server.backend.queue.entryStats(doc.queueJobId ?? "")).toBeNull();
       });
     });
 
