@@ -105,8 +105,13 @@ export class EntryLostError extends ZeroGError {
 
 /** A run that is no longer the job's current attempt tried to write. */
 export class FencedError extends ZeroGError {
-  constructor(uuid: string, attempt: number, current: number) {
-    super("ZEROG_FENCED", `job ${uuid}: attempt ${attempt} was superseded by attempt ${current}`);
+  constructor(uuid: string, attempt: number, current: number, reason: string | null = null) {
+    super(
+      "ZEROG_FENCED",
+      reason === null
+        ? `job ${uuid}: attempt ${attempt} was superseded by attempt ${current}`
+        : `job ${uuid}: attempt ${attempt} may not go on: ${reason}`,
+    );
   }
 }
 

@@ -21,6 +21,11 @@ export interface DocumentWriterOptions {
   flushIntervalMs: number | null;
   /** Reload-and-retry rounds on CAS mismatch before giving up; a bound so a hot document cannot spin a worker. */
   maxCasRetries?: number;
+  /**
+   * Checked on a fresh copy after a CAS conflict: a reason to give up (the write becomes a
+   * FencedError) even though the attempt is still ours, e.g. a claim that finds the job killed.
+   */
+  refuseIf?: (fresh: JobDocument) => string | null;
   /** Called once when this run is fenced off (a newer attempt owns the job). */
   onFenced?: (err: FencedError) => void;
   /** Called when a background flush fails for another reason (the backend is down); it is retried. */
@@ -130,8 +135,9 @@ export class DocumentWriter {
   async #rebase(): Promise<void> {
     const fresh = await this.#store.read(this.#doc.uuid);
     if (!fresh) throw new JobNotFoundError(this.#doc.uuid);
-    if (fresh.value.attempt !== this.#opts.attempt) {
-      this.#fenced = new FencedError(this.#doc.uuid, this.#opts.attempt, fresh.value.attempt);
+    const refusal = this.#opts.refuseIf?.(fresh.value) ?? null;
+    if (fresh.value.attempt !== this.#opts.attempt || refusal !== null) {
+      this.#fenced = new FencedError(this.#doc.uuid, this.#opts.attempt, fresh.value.attempt, refusal);
       this.#opts.onFenced?.(this.#fenced);
       throw this.#fenced;
     }

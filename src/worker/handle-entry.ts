@@ -42,7 +42,7 @@ const NEVER = new AbortController().signal;
  * claims a new attempt, runs it, then records the outcome and settles the entry (one
  * transaction where the backend allows).
  */
-export async function handleEntry(entry: Reserved, ctx: EntryContext): Promise<void> {
+export async function handleEntry(entry: Reserved, ctx: EntryContext, retried = false): Promise<void> {
   const { datastore } = ctx.backend;
   const loaded = await loadJob(entry.body, datastore, ctx.registry);
   if (loaded.kind === "unloadable") return handleUnloadable(entry, loaded, ctx);
@@ -57,7 +57,13 @@ export async function handleEntry(entry: Reserved, ctx: EntryContext): Promise<v
     return emitSettled(ctx, doc, { kind: "delete", resultCode: doc.resultCode });
   }
 
-  const claim = writer(doc, loaded.cas, doc.attempt);
+  // A claim that loses a CAS race to a user's kill (or a finish) must not start the run on top of it.
+  const claim = new DocumentWriter(datastore, doc, loaded.cas, {
+    attempt: doc.attempt,
+    clock: ctx.clock,
+    flushIntervalMs: null,
+    refuseIf: (fresh) => (fresh.state === "finished" || fresh.killRequested ? "finished or killed meanwhile" : null),
+  });
   if (doc.killRequested) {
     // Killed while queued, or while its last run's process died: never run again.
     return recordAndSettle(claim, t.killedByUser(now()), entry, { kind: "delete", resultCode: KILLED_BY_USER }, ctx);
@@ -74,7 +80,10 @@ export async function handleEntry(entry: Reserved, ctx: EntryContext): Promise<v
     claim.mutate(t.addEvent("Killed - restarting", now()));
   }
   const attempt = doc.attempt + 1;
-  if (!(await commitOrFenced(claim, t.startRun(attempt, ctx.workerId, now()), ctx))) return;
+  if (!(await commitOrFenced(claim, t.startRun(attempt, ctx.workerId, now()), ctx))) {
+    // Still our entry: look again once, so a job finished or killed meanwhile is settled now, not after its TTR.
+    return retried ? undefined : handleEntry(entry, ctx, true);
+  }
   ctx.events.emit("job:started", { uuid: doc.uuid, jobType: doc.jobType, attempt });
 
   // The job's signal fires on shutdown, on a lost reservation, or (from the runner) when fenced off.
@@ -122,12 +131,12 @@ function recordOutcome(
     const o = outcomeOf(report.value, ctx.options.requeueDelaySeconds);
     return o.kind === "finish" ? finishWith(o.resultCode) : requeueAfter(o.delaySeconds);
   }
-  if (ctx.shutdownSignal.aborted) {
+  const control = report.error.control;
+  if (ctx.shutdownSignal.aborted && !control) {
     // Stopped by our own shutdown, not by a fault of the job: hand it back without counting an error.
     out.mutate(t.addEvent("Worker shut down - requeued", at));
     return requeueAfter(0);
   }
-  const control = report.error.control;
   if (control && (control.kind === "errorFinish" || control.kind === "warningFinish")) {
     out.mutate(t.addEvent("Error - finished", at));
     return finishWith(control.resultCode);
