@@ -1,14 +1,16 @@
 import { resolve } from "node:path";
 import type { Datastore } from "../datastore/contract.ts";
 import { MemoryDatastore } from "../datastore/memory/memory-datastore.ts";
+import { createSqliteDatastore } from "../datastore/sqlite/sqlite-datastore.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { Queue } from "../queue/contract.ts";
 import { MemoryQueue } from "../queue/memory/memory-queue.ts";
+import { createSqliteQueue } from "../queue/sqlite/sqlite-queue.ts";
 import { type BackendUrl, DEFAULT_BACKEND_URL, parseBackendUrl } from "./backend-url.ts";
 import type { Backend } from "./contract.ts";
 import { SeparateBackend } from "./separate-backend.ts";
 import { SqliteBackend } from "./sqlite-backend.ts";
-import { openSqlite, type SqliteStore } from "./sqlite-store.ts";
+import { openSqlite } from "./sqlite-store.ts";
 
 export interface BackendUrls {
   /** @defaultValue "sqlite:./zerog.db" */
@@ -29,17 +31,17 @@ export function openBackend(urls: BackendUrls = {}, opts: OpenBackendOptions = {
   const ds = parseBackendUrl(urls.datastore ?? DEFAULT_BACKEND_URL);
   const q = parseBackendUrl(urls.queue ?? DEFAULT_BACKEND_URL);
   if (ds.scheme === "sqlite" && q.scheme === "sqlite" && sameFile(ds.path, q.path)) {
-    return new SqliteBackend(openSqliteStore(ds.path, opts));
+    return new SqliteBackend(openSqlite({ path: ds.path, ...(opts.clock ? { clock: opts.clock } : {}) }));
   }
-  return new SeparateBackend(openDatastore(ds, opts), openQueue(q, opts));
+  return new SeparateBackend(openDatastore(ds), openQueue(q, opts));
 }
 
-function openDatastore(url: BackendUrl, opts: OpenBackendOptions): Datastore {
+function openDatastore(url: BackendUrl): Datastore {
   switch (url.scheme) {
     case "memory":
       return new MemoryDatastore();
     case "sqlite":
-      return openSqliteStore(url.path, opts).datastore;
+      return createSqliteDatastore({ path: url.path });
   }
 }
 
@@ -48,12 +50,8 @@ function openQueue(url: BackendUrl, opts: OpenBackendOptions): Queue {
     case "memory":
       return new MemoryQueue(opts.clock ? { clock: opts.clock } : {});
     case "sqlite":
-      return openSqliteStore(url.path, opts).queue;
+      return createSqliteQueue({ path: url.path, ...(opts.clock ? { clock: opts.clock } : {}) });
   }
-}
-
-function openSqliteStore(path: string, opts: OpenBackendOptions): SqliteStore {
-  return openSqlite({ path, ...(opts.clock ? { clock: opts.clock } : {}) });
 }
 
 function sameFile(a: string, b: string): boolean {

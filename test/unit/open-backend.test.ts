@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { openBackend } from "zerog";
+import { parseBackendUrl } from "../../src/backend/backend-url.ts";
+import { SeparateBackend } from "../../src/backend/separate-backend.ts";
+import { SqliteBackend } from "../../src/backend/sqlite-backend.ts";
+import { makeDocument } from "../helpers/documents.ts";
+import { tempDbPath } from "../helpers/sqlite-temp.ts";
+
+describe("backend URLs", () => {
+  it("parses the supported forms", () => {
+    expect(parseBackendUrl("sqlite:./zerog.db")).toEqual({ scheme: "sqlite", path: "./zerog.db" });
+    expect(parseBackendUrl("sqlite:///var/lib/z.db")).toEqual({ scheme: "sqlite", path: "/var/lib/z.db" });
+    expect(parseBackendUrl("sqlite::memory:")).toEqual({ scheme: "sqlite", path: ":memory:" });
+    expect(parseBackendUrl("memory:")).toEqual({ scheme: "memory" });
+  });
+
+  it("refuses what it cannot open, saying what it can", () => {
+    expect(() => parseBackendUrl("mongodb://x")).toThrow(
+      /unsupported backend URL 'mongodb:\/\/x'; supported: memory:, sqlite:/,
+    );
+    expect(() => parseBackendUrl("sqlite:")).toThrow(/has no file path/);
+    expect(() => parseBackendUrl("zerog.db")).toThrow(/unsupported backend URL/);
+  });
+
+  it("shares one SQLite file between datastore and queue when both name it, however spelled", async () => {
+    const path = tempDbPath();
+    const shared = openBackend({ datastore: `sqlite:${path}`, queue: `sqlite://${path}` });
+    expect(shared).toBeInstanceOf(SqliteBackend);
+    await shared.close();
+  });
+
+  it("mixes backends, creating a job across both", async () => {
+    const backend = openBackend({ datastore: `sqlite:${tempDbPath()}`, queue: "memory:" });
+    expect(backend).toBeInstanceOf(SeparateBackend);
+    const doc = makeDocument();
+    const entryId = await backend.createJob(doc, {});
+    expect((await backend.datastore.read(doc.uuid))?.value.queueJobId).toBe(entryId);
+    expect((await backend.queue.reserve([doc.queueName], { timeoutMs: 0 }))?.id).toBe(entryId);
+    await backend.close();
+  });
+});
