@@ -11,7 +11,7 @@ import { NoopJob } from "./noop-job.ts";
 const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
 const concurrency = Number(process.argv[2] ?? 50);
 const url = `sqlite:${join(mkdtempSync(join(tmpdir(), "zerog-prof-")), "p.db")}`;
-const backend = openBackend({ datastore: url, queue: url });
+const backend = await openBackend({ datastore: url, queue: url });
 const registry = new JobRegistry([NoopJob]);
 const client = new JobClient(backend, registry, { queueName: "bench_jobs", ttrSeconds: 60 });
 for (let i = 0; i < JOBS; i += 500) await Promise.all(Array.from({ length: 500 }, () => client.create("noop", {})));

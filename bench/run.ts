@@ -70,7 +70,7 @@ async function processAndCreate(): Promise<void> {
 /** A fresh SQLite file: create JOBS no-op jobs (500 in flight), then time one worker until all finish. */
 async function prefillAndProcess(concurrency: number): Promise<{ createPerSec: number; processPerSec: number }> {
   const url = dbUrl();
-  const backend = openBackend({ datastore: url, queue: url });
+  const backend = await openBackend({ datastore: url, queue: url });
   const registry = new JobRegistry([NoopJob]);
   const client = new JobClient(backend, registry, { queueName: "bench_jobs", ttrSeconds: 60 });
   const t0 = performance.now();

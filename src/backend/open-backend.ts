@@ -1,12 +1,8 @@
 import { resolve } from "node:path";
-import type { Datastore } from "../datastore/contract.ts";
 import { MemoryDatastore } from "../datastore/memory/memory-datastore.ts";
-import { createSqliteDatastore } from "../datastore/sqlite/sqlite-datastore.ts";
 import type { Clock } from "../internal/clock.ts";
-import type { Queue } from "../queue/contract.ts";
 import { MemoryQueue } from "../queue/memory/memory-queue.ts";
-import { createSqliteQueue } from "../queue/sqlite/sqlite-queue.ts";
-import { type BackendUrl, DEFAULT_BACKEND_URL, parseBackendUrl } from "./backend-url.ts";
+import { type BackendUrl, DEFAULT_BACKEND_URL, parseBackendUrl, sameStore } from "./backend-url.ts";
 import type { Backend } from "./contract.ts";
 import { SeparateBackend } from "./separate-backend.ts";
 import { SqliteBackend } from "./sqlite-backend.ts";
@@ -24,33 +20,37 @@ export interface OpenBackendOptions {
 }
 
 /**
- * Opens the datastore and queue the URLs name. Where both name the same SQLite file they share
- * one connection, and creating a job is one transaction.
+ * Opens the datastore and queue the URLs name. Where both name the same store (one SQLite file,
+ * one PostgreSQL schema, one Redis prefix) one backend serves both, and creating a job or
+ * recording its outcome is one transaction; otherwise each side's store is opened and only its
+ * half is used.
  */
-export function openBackend(urls: BackendUrls = {}, opts: OpenBackendOptions = {}): Backend {
+export async function openBackend(urls: BackendUrls = {}, opts: OpenBackendOptions = {}): Promise<Backend> {
   const ds = parseBackendUrl(urls.datastore ?? DEFAULT_BACKEND_URL);
   const q = parseBackendUrl(urls.queue ?? DEFAULT_BACKEND_URL);
-  if (ds.scheme === "sqlite" && q.scheme === "sqlite" && sameFile(ds.path, q.path)) {
-    return new SqliteBackend(openSqlite({ path: ds.path, ...(opts.clock ? { clock: opts.clock } : {}) }));
-  }
-  return new SeparateBackend(openDatastore(ds), openQueue(q, opts));
+  if (sameStore(ds, q, sameFile)) return openStore(ds, opts);
+  const [forData, forQueue] = await Promise.all([openStore(ds, opts), openStore(q, opts)]);
+  return new SeparateBackend(forData.datastore, forQueue.queue, async () => {
+    await Promise.allSettled([forData.close(), forQueue.close()]);
+  });
 }
 
-function openDatastore(url: BackendUrl): Datastore {
+/** One store serving both contracts. Drivers for PostgreSQL and Redis load only when their URL is used. */
+async function openStore(url: BackendUrl, opts: OpenBackendOptions): Promise<Backend> {
+  const clock = opts.clock ? { clock: opts.clock } : {};
   switch (url.scheme) {
     case "memory":
-      return new MemoryDatastore();
+      return new SeparateBackend(new MemoryDatastore(), new MemoryQueue(clock));
     case "sqlite":
-      return createSqliteDatastore({ path: url.path });
-  }
-}
-
-function openQueue(url: BackendUrl, opts: OpenBackendOptions): Queue {
-  switch (url.scheme) {
-    case "memory":
-      return new MemoryQueue(opts.clock ? { clock: opts.clock } : {});
-    case "sqlite":
-      return createSqliteQueue({ path: url.path, ...(opts.clock ? { clock: opts.clock } : {}) });
+      return new SqliteBackend(openSqlite({ path: url.path, ...clock }));
+    case "postgres": {
+      const { openPostgresBackend } = await import("./postgres-backend.ts");
+      return openPostgresBackend({ url: url.url, schema: url.schema, ...clock });
+    }
+    case "redis": {
+      const { openRedisBackend } = await import("./redis-backend.ts");
+      return openRedisBackend({ url: url.url, prefix: url.prefix, ...clock });
+    }
   }
 }
 

@@ -12,10 +12,17 @@ import { type Backend, type EntrySettlement, queueBodyOf } from "./contract.ts";
 export class SeparateBackend implements Backend {
   readonly datastore: Datastore;
   readonly queue: Queue;
+  readonly #close: () => Promise<void>;
 
-  constructor(datastore: Datastore, queue: Queue) {
+  /** `close` replaces closing the two halves, for halves borrowed from backends that own more. */
+  constructor(datastore: Datastore, queue: Queue, close?: () => Promise<void>) {
     this.datastore = datastore;
     this.queue = queue;
+    this.#close =
+      close ??
+      (async () => {
+        await Promise.allSettled([datastore.close(), queue.close()]);
+      });
   }
 
   async createJob(doc: JobDocument, put: PutOptions): Promise<QueueEntryId> {
@@ -48,7 +55,7 @@ export class SeparateBackend implements Backend {
     return written;
   }
 
-  async close(): Promise<void> {
-    await Promise.allSettled([this.datastore.close(), this.queue.close()]);
+  close(): Promise<void> {
+    return this.#close();
   }
 }

@@ -78,7 +78,7 @@ export class Server {
     const c = this.#config;
     const clock = c.clock ?? systemClock;
     const options = resolveWorkerOptions({ ...c, concurrency: c.concurrency || 1 });
-    this.#backend = c.backend ?? openBackend({ ...pick(c, "datastore"), ...pick(c, "queue") }, { clock });
+    this.#backend = c.backend ?? (await openBackend({ ...pick(c, "datastore"), ...pick(c, "queue") }, { clock }));
     this.#ownsBackend = !c.backend;
     this.#client = new JobClient(this.#backend, this.registry, {
       queueName: options.queueName,

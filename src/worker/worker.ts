@@ -71,7 +71,7 @@ export class Worker {
   async start(): Promise<void> {
     if (this.#slots.length > 0) return;
     if (!this.#backend) {
-      this.#backend = openBackend(
+      this.#backend = await openBackend(
         {
           ...(this.#config.datastore ? { datastore: this.#config.datastore } : {}),
           ...(this.#config.queue ? { queue: this.#config.queue } : {}),

@@ -7,7 +7,7 @@ import { TEST_JOBS } from "../helpers/test-jobs.ts";
 describe("a backend that is down", () => {
   it("gets 503 with a JSON error, not a hang or a crash", async () => {
     const url = `sqlite:${tempDbPath()}`;
-    const backend = openBackend({ datastore: url, queue: url });
+    const backend = await openBackend({ datastore: url, queue: url });
     const server = new Server({ jobs: TEST_JOBS, backend, concurrency: 1, maxBackoffMs: 50 });
     const base = await server.listen({ port: 0 });
     try {

@@ -10,6 +10,8 @@ export interface EndToEndOptions {
   name: string;
   /** Datastore and queue URL(s) of a fresh, empty backend. */
   urls: () => { datastore: string; queue: string };
+  /** Removes what the backend left (a schema, a key prefix), after the suite. */
+  cleanup?: () => Promise<void>;
 }
 
 interface Reply {
@@ -45,6 +47,7 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
     });
     afterAll(async () => {
       await server?.close();
+      await opts.cleanup?.();
     });
 
     const call = async (method: string, path: string, body?: string, headers: Record<string, string> = {}) => {

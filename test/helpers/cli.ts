@@ -14,7 +14,7 @@ export interface RunningCli {
   exited: Promise<number | string>;
 }
 
-/** Runs `zerog serve …` from source (tsx) and resolves once it listens. */
+/** Runs `zerog serve …` from source (tsx) and resolves once it listens (it logs at info level: the line is needed). */
 export async function startServe(args: string[], env: Record<string, string> = {}): Promise<RunningCli> {
   const proc = spawn(
     process.execPath,

@@ -41,3 +41,47 @@ function answers(host: string, port: number): Promise<boolean> {
     socket.connect(port, host, () => done(true));
   });
 }
+
+/** A backend URL on its own fresh namespace, and how to remove everything it left. */
+export interface NamespacedUrl {
+  url: string;
+  namespace: string;
+  drop(): Promise<void>;
+}
+
+/** `base` with a fresh schema (PostgreSQL) or key prefix (Redis) of its own. */
+export function namespacedUrl(kind: ServiceName, base: string): NamespacedUrl {
+  const namespace = uniqueNamespace();
+  const url = new URL(base);
+  url.searchParams.set(kind === "postgres" ? "schema" : "prefix", namespace);
+  return {
+    url: url.toString(),
+    namespace,
+    drop: () => (kind === "postgres" ? dropSchema(base, namespace) : deletePrefix(base, namespace)),
+  };
+}
+
+async function dropSchema(base: string, schema: string): Promise<void> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: base });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function deletePrefix(base: string, prefix: string): Promise<void> {
+  const { createClient } = await import("redis");
+  const client = createClient({ url: base });
+  await client.connect();
+  try {
+    // The Redis backend wraps its prefix in braces (one cluster slot): {prefix}:job:…
+    for await (const keys of client.scanIterator({ MATCH: `{${prefix}}:*`, COUNT: 1000 })) {
+      if (keys.length > 0) await client.del(keys);
+    }
+  } finally {
+    client.destroy();
+  }
+}

@@ -12,6 +12,12 @@ describe("backend URLs", () => {
     expect(parseBackendUrl("sqlite:///var/lib/z.db")).toEqual({ scheme: "sqlite", path: "/var/lib/z.db" });
     expect(parseBackendUrl("sqlite::memory:")).toEqual({ scheme: "sqlite", path: ":memory:" });
     expect(parseBackendUrl("memory:")).toEqual({ scheme: "memory" });
+    expect(parseBackendUrl("postgres://u@h:5432/db?schema=s1&sslmode=disable")).toEqual({
+      scheme: "postgres",
+      url: "postgres://u@h:5432/db?sslmode=disable",
+      schema: "s1",
+    });
+    expect(parseBackendUrl("redis://h:6379/2")).toEqual({ scheme: "redis", url: "redis://h:6379/2", prefix: "zerog" });
   });
 
   it("refuses what it cannot open, saying what it can", () => {
@@ -24,13 +30,13 @@ describe("backend URLs", () => {
 
   it("shares one SQLite file between datastore and queue when both name it, however spelled", async () => {
     const path = tempDbPath();
-    const shared = openBackend({ datastore: `sqlite:${path}`, queue: `sqlite://${path}` });
+    const shared = await openBackend({ datastore: `sqlite:${path}`, queue: `sqlite://${path}` });
     expect(shared).toBeInstanceOf(SqliteBackend);
     await shared.close();
   });
 
   it("mixes backends, creating a job across both", async () => {
-    const backend = openBackend({ datastore: `sqlite:${tempDbPath()}`, queue: "memory:" });
+    const backend = await openBackend({ datastore: `sqlite:${tempDbPath()}`, queue: "memory:" });
     expect(backend).toBeInstanceOf(SeparateBackend);
     const doc = makeDocument();
     const entryId = await backend.createJob(doc, {});

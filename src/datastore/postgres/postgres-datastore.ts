@@ -1,0 +1,165 @@
+import { AlreadyExistsError, CasMismatchError, ClosedError, JobNotFoundError } from "../../errors.ts";
+import type { JobDocument } from "../../job/document.ts";
+import { migrate } from "../../postgres/migrate.ts";
+import { PgPool, type PgPoolOptions, type Queryable } from "../../postgres/pool.ts";
+import { sqlFile, sqlText } from "../../postgres/sql.ts";
+import type { Cas, Datastore, ListJobsQuery, Versioned } from "../contract.ts";
+
+const LIST_DEFAULT_LIMIT = 50;
+/** Sorts after every ISO-8601 time (created_at is COLLATE "C"), so "no cursor" is a cursor past the end. */
+const NO_CURSOR = "\uffff";
+const COLUMNS = "uuid, job_type, state, created_at, version, doc";
+
+interface DocRow {
+  version: number;
+  doc: JobDocument;
+}
+
+/** What a CAS write answers (src/postgres/sql/replace-job.sql, settle.sql). */
+export interface CasRow {
+  /** The new version; null when the expected one did not match. */
+  version: number | null;
+  /** Whether the job exists at all. */
+  found: boolean;
+}
+
+/** The new CAS token of a CAS write, or the error telling a stale version from a missing job. */
+export function casOf(uuid: string, row: CasRow | undefined): Cas {
+  if (row?.version != null) return String(row.version);
+  throw row?.found ? new CasMismatchError(uuid) : new JobNotFoundError(uuid);
+}
+
+/** A CAS token as the version it stands for; null for one no version can match. */
+export function versionOf(cas: Cas): number | null {
+  const v = Number(cas);
+  return Number.isSafeInteger(v) ? v : null;
+}
+
+const list = (name: string, where: string) =>
+  sqlText(
+    `list_${name}`,
+    `SELECT version, doc FROM zerog_jobs WHERE ${where} created_at < $1 ORDER BY created_at DESC LIMIT $2`,
+  );
+
+const SQL = {
+  insert: sqlText(
+    "insert_job",
+    `INSERT INTO zerog_jobs (${COLUMNS}) VALUES ($1, $2, $3, $4, 1, $5) ON CONFLICT (uuid) DO NOTHING RETURNING version`,
+  ),
+  read: sqlText("read_job", "SELECT version, doc FROM zerog_jobs WHERE uuid = $1"),
+  replace: sqlFile("replace-job"),
+  upsert: sqlText(
+    "upsert_job",
+    `INSERT INTO zerog_jobs (${COLUMNS}) VALUES ($1, $2, $3, $4, 1, $5)
+     ON CONFLICT (uuid) DO UPDATE SET job_type = excluded.job_type, state = excluded.state,
+       created_at = excluded.created_at, doc = excluded.doc, version = zerog_jobs.version + 1
+     RETURNING version`,
+  ),
+  delete: sqlText("delete_job", "DELETE FROM zerog_jobs WHERE uuid = $1 RETURNING uuid"),
+  // One statement per filter combination (the cursor is always $1, the limit $2), so each uses its index.
+  listAll: list("all", ""),
+  listByType: list("by_type", "job_type = $3 AND"),
+  listByState: list("by_state", "state = $3 AND"),
+  listByTypeAndState: list("by_type_state", "job_type = $3 AND state = $4 AND"),
+} as const;
+
+/**
+ * Job documents in the `zerog_jobs` table (src/postgres/migrations/001-init.sql) as JSONB;
+ * the CAS token is the row's version counter.
+ */
+export class PostgresDatastore implements Datastore {
+  readonly kind = "postgres";
+  readonly capabilities = { multiProcess: true } as const;
+  readonly #db: PgPool;
+  #closed = false;
+
+  /** Uses `db` (counted as one of its users, so closing the last user ends it). */
+  constructor(db: PgPool) {
+    this.#db = db;
+    db.retain();
+  }
+
+  create(doc: JobDocument): Promise<Cas> {
+    return this.insertWith(this.#db.pool, doc);
+  }
+
+  async read(uuid: string): Promise<Versioned<JobDocument> | null> {
+    this.#open();
+    const [row] = await this.#db.run<DocRow>(SQL.read, [uuid]);
+    return row ? { value: row.doc, cas: String(row.version) } : null;
+  }
+
+  replace(doc: JobDocument, cas: Cas): Promise<Cas> {
+    return this.replaceWith(this.#db.pool, doc, cas);
+  }
+
+  /** `create` on `client` (e.g. inside a caller's transaction); AlreadyExistsError if the uuid is taken. */
+  async insertWith(client: Queryable, doc: JobDocument): Promise<Cas> {
+    this.#open();
+    const values = [doc.uuid, doc.jobType, doc.state, doc.createdAt, JSON.stringify(doc)];
+    const [row] = await this.#db.run<{ version: number }>(SQL.insert, values, client);
+    if (!row) throw new AlreadyExistsError(doc.uuid);
+    return String(row.version);
+  }
+
+  /** `replace` on `client` (e.g. inside a caller's transaction): one statement, CAS on the version. */
+  async replaceWith(client: Queryable, doc: JobDocument, cas: Cas): Promise<Cas> {
+    this.#open();
+    const version = versionOf(cas);
+    if (version === null) {
+      const exists = await this.read(doc.uuid);
+      throw exists ? new CasMismatchError(doc.uuid) : new JobNotFoundError(doc.uuid);
+    }
+    const values = [doc.uuid, doc.state, JSON.stringify(doc), version];
+    const [row] = await this.#db.run<CasRow>(SQL.replace, values, client);
+    return casOf(doc.uuid, row);
+  }
+
+  async upsert(doc: JobDocument): Promise<Cas> {
+    this.#open();
+    const values = [doc.uuid, doc.jobType, doc.state, doc.createdAt, JSON.stringify(doc)];
+    const [row] = await this.#db.run<{ version: number }>(SQL.upsert, values);
+    return String(row?.version);
+  }
+
+  async delete(uuid: string): Promise<boolean> {
+    this.#open();
+    return (await this.#db.run(SQL.delete, [uuid])).length > 0;
+  }
+
+  async list(query: ListJobsQuery): Promise<JobDocument[]> {
+    this.#open();
+    const page = [query.createdBefore ?? NO_CURSOR, query.limit ?? LIST_DEFAULT_LIMIT];
+    const { jobType, state } = query;
+    let rows: DocRow[];
+    if (jobType !== undefined && state !== undefined)
+      rows = await this.#db.run<DocRow>(SQL.listByTypeAndState, [...page, jobType, state]);
+    else if (jobType !== undefined) rows = await this.#db.run<DocRow>(SQL.listByType, [...page, jobType]);
+    else if (state !== undefined) rows = await this.#db.run<DocRow>(SQL.listByState, [...page, state]);
+    else rows = await this.#db.run<DocRow>(SQL.listAll, page);
+    return rows.map((r) => r.doc);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#db.release();
+  }
+
+  #open(): void {
+    if (this.#closed) throw new ClosedError("postgres datastore");
+  }
+}
+
+/** A datastore with its own pool on `opts.url`; migrates the schema first. */
+export async function createPostgresDatastore(opts: PgPoolOptions): Promise<PostgresDatastore> {
+  const db = new PgPool(opts);
+  const datastore = new PostgresDatastore(db);
+  try {
+    await migrate(db.pool, db.schema);
+  } catch (err) {
+    await datastore.close();
+    throw err;
+  }
+  return datastore;
+}

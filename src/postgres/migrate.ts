@@ -1,0 +1,74 @@
+import { readdirSync, readFileSync } from "node:fs";
+import type pg from "pg";
+import { toZeroGError } from "./errors.ts";
+import { checkSchema } from "./pool.ts";
+
+const MIGRATIONS_DIR = new URL("./migrations/", import.meta.url);
+/** `NNN-what.sql`: the number orders them and is what zerog_migrations records. */
+const MIGRATION_FILE = /^(\d+)-[\w-]+\.sql$/;
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Every migration shipped with this build, in order. */
+export function listMigrations(): Migration[] {
+  const found: Migration[] = [];
+  for (const name of readdirSync(MIGRATIONS_DIR)) {
+    const m = MIGRATION_FILE.exec(name);
+    if (!m?.[1]) continue;
+    found.push({ version: Number(m[1]), name, sql: readFileSync(new URL(name, MIGRATIONS_DIR), "utf8") });
+  }
+  return found.sort((a, b) => a.version - b.version);
+}
+
+/**
+ * Brings `schema` up to date; returns the versions this call applied (empty when another
+ * server got there first). One transaction under an advisory lock keyed by the schema: servers
+ * starting together queue on the lock, and each later one finds the work done. A failing
+ * migration rolls back whole, its record included.
+ */
+export async function migrate(pool: pg.Pool, schema: string): Promise<number[]> {
+  checkSchema(schema);
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw toZeroGError(err);
+  }
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('zerog-migrate:' || $1))", [schema]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(`SET LOCAL search_path TO ${schema}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS zerog_migrations (
+         version    integer PRIMARY KEY,
+         name       text NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    );
+    const done = await client.query<{ version: number }>("SELECT version FROM zerog_migrations");
+    const have = new Set(done.rows.map((r) => r.version));
+    const applied: number[] = [];
+    for (const m of listMigrations()) {
+      if (have.has(m.version)) continue;
+      await client.query(m.sql);
+      await client.query("INSERT INTO zerog_migrations (version, name) VALUES ($1, $2)", [m.version, m.name]);
+      applied.push(m.version);
+    }
+    await client.query("COMMIT");
+    return applied;
+  } catch (err) {
+    await client.query("ROLLBACK").catch((e: unknown) => {
+      broken = e instanceof Error ? e : new Error(String(e));
+    });
+    throw toZeroGError(err);
+  } finally {
+    // A connection that could not even roll back is dropped, not returned to the pool.
+    client.release(broken);
+  }
+}

@@ -1,0 +1,266 @@
+import { ClosedError, EntryLostError } from "../../errors.ts";
+import { type Clock, systemClock } from "../../internal/clock.ts";
+import { Notifier } from "../../internal/notifier.ts";
+import { migrate } from "../../postgres/migrate.ts";
+import { clientConfig, PgPool, type PgPoolOptions } from "../../postgres/pool.ts";
+import {
+  type EntryStats,
+  PUT_DEFAULTS,
+  type PutOptions,
+  type Queue,
+  type QueueEntryId,
+  type QueueStats,
+  type Reserved,
+  type ReserveOptions,
+} from "../contract.ts";
+import {
+  type EntryRow,
+  type NewEntry,
+  type Owner,
+  QUEUE_SQL,
+  type ReservedRow,
+  releasedAt,
+} from "./queue-statements.ts";
+import { ReadyChannel } from "./ready-channel.ts";
+
+export interface PostgresQueueOptions {
+  /** Source of every stored time (due times, leases). @defaultValue systemClock */
+  clock?: Clock;
+  /**
+   * How often waiting reserves look for entries no NOTIFY announced: delays that ran out,
+   * expired leases, and puts missed while the LISTEN connection was down. One cheap read per
+   * interval per process, and only while someone waits; ready puts wake reservers at once
+   * through LISTEN/NOTIFY, so this only bounds how late a delay ends. @defaultValue 250
+   */
+  pollMs?: number;
+}
+
+export const POSTGRES_QUEUE_DEFAULTS = { pollMs: 250 } as const satisfies Omit<Required<PostgresQueueOptions>, "clock">;
+
+/**
+ * Beanstalkd's model in the `zerog_queue` table (src/postgres/migrations/001-init.sql). Every
+ * transition is one statement; reserves use FOR UPDATE SKIP LOCKED, so any number of
+ * processes reserve concurrently without blocking or double-leasing. Ready entries are announced
+ * on a per-schema NOTIFY channel that one LISTEN connection per queue turns into wake-ups of
+ * parked reservers (src/queue/postgres/ready-channel.ts).
+ */
+export class PostgresQueue implements Queue {
+  readonly kind = "postgres";
+  readonly capabilities = { multiProcess: true } as const;
+  readonly clock: Clock;
+  readonly #db: PgPool;
+  readonly #pollMs: number;
+  readonly #notifier = new Notifier();
+  readonly #channel: ReadyChannel;
+  /** Each handle this queue gave out, with the reservation it owns. */
+  readonly #owners = new WeakMap<Reserved, Owner>();
+  #poller: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  /** Uses `db` (counted as one of its users); call `start()` before use so NOTIFYs are heard. */
+  constructor(db: PgPool, opts: PostgresQueueOptions = {}) {
+    this.#db = db;
+    db.retain();
+    this.clock = opts.clock ?? systemClock;
+    this.#pollMs = opts.pollMs ?? POSTGRES_QUEUE_DEFAULTS.pollMs;
+    this.#channel = new ReadyChannel(
+      { ...clientConfig(db.url, db.schema), application_name: `zerog-listen:${db.schema}` },
+      db.channel,
+      {
+        ready: (queue, count) => this.#notifier.notify(queue, count),
+        reconnected: () => this.#notifier.wakeAll(),
+      },
+    );
+  }
+
+  /** Opens the LISTEN connection. */
+  async start(): Promise<void> {
+    await this.#channel.start();
+  }
+
+  async put(queue: string, body: string, opts: PutOptions = {}): Promise<QueueEntryId> {
+    const e = this.newEntry(opts);
+    const [row] = await this.#db.run<{ id: number }>(QUEUE_SQL.put, [
+      queue,
+      body,
+      e.priority,
+      e.ttrMs,
+      e.state,
+      e.dueMs,
+    ]);
+    if (e.state === "ready") this.announce(queue);
+    return String(row?.id);
+  }
+
+  async reserve(queues: readonly string[], opts: ReserveOptions): Promise<Reserved | null> {
+    this.#open();
+    // Waiting is real time (the caller's patience); stored times come from the clock.
+    const deadline = Date.now() + opts.timeoutMs;
+    for (;;) {
+      if (this.#closed || opts.signal?.aborted) return null;
+      const mark = this.#notifier.mark(queues);
+      const [row] = await this.#db.run<ReservedRow>(QUEUE_SQL.reserve, [queues, this.clock.now(), 1]);
+      // Returned even if the signal fired meanwhile: dropping it would strand the entry until its TTR.
+      if (row) return this.#handle(row);
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#closed) return null;
+      this.#startPolling();
+      await this.#notifier.park(queues, left, mark, opts.signal);
+    }
+  }
+
+  async kick(queue: string, bound: number): Promise<number> {
+    const [row] = await this.#db.run<{ n: number }>(QUEUE_SQL.kick, [queue, this.clock.now(), bound]);
+    const kicked = row?.n ?? 0;
+    if (kicked > 0) this.announce(queue, kicked);
+    return kicked;
+  }
+
+  async entryStats(id: QueueEntryId): Promise<EntryStats | null> {
+    this.#open();
+    const n = Number(id);
+    if (!Number.isSafeInteger(n)) return null;
+    const [row] = await this.#db.run<EntryRow>(QUEUE_SQL.entry, [n]);
+    return row ? this.#statsOf(row) : null;
+  }
+
+  async stats(queue: string): Promise<QueueStats> {
+    this.#open();
+    const [counts] = await this.#db.run<Omit<QueueStats, "queue">>(QUEUE_SQL.stats, [queue, this.clock.now()]);
+    return { queue, ready: 0, delayed: 0, reserved: 0, buried: 0, ...counts };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#poller);
+    this.#notifier.wakeAll();
+    await this.#channel.close();
+    await this.#db.release();
+  }
+
+  /** Reserves parked waiting for an entry, counted once per queue they wait on (metrics, tests). */
+  get waitingReserves(): number {
+    let n = 0;
+    for (const [, parked] of this.#notifier.parkedCounts()) n += parked;
+    return n;
+  }
+
+  /** The columns of a new entry put with `opts`, timed by this queue's clock (also for the backend's create-job). */
+  newEntry(opts: PutOptions): NewEntry {
+    const o = { ...PUT_DEFAULTS, ...opts };
+    const delayed = o.delaySeconds > 0;
+    const now = this.clock.now();
+    return {
+      priority: o.priority,
+      ttrMs: Math.round(o.ttrSeconds * 1000),
+      state: delayed ? "delayed" : "ready",
+      dueMs: delayed ? now + Math.round(o.delaySeconds * 1000) : now,
+    };
+  }
+
+  /** Wakes reservers of `queue` in every process: `count` entries became ready (call after the commit). */
+  announce(queue: string, count = 1): void {
+    this.#channel.announce(queue, count);
+  }
+
+  /** The reservation a handle from this queue owns (for the backend's one-statement settle). */
+  ownerOf(entry: Reserved): Owner {
+    const owner = this.#owners.get(entry);
+    if (!owner) throw new EntryLostError(entry.id);
+    return owner;
+  }
+
+  #handle(row: ReservedRow): Reserved {
+    const id = String(row.id);
+    const owner: Owner = { id: row.id, token: row.reserves };
+    /** Runs a statement that matches only while we own the reservation. */
+    const owned = async (stmt: (typeof QUEUE_SQL)["delete"], extra: unknown[] = []): Promise<void> => {
+      const rows = await this.#db.run(stmt, [owner.id, owner.token, ...extra]);
+      if (rows.length === 0) throw new EntryLostError(id);
+    };
+    const handle: Reserved = {
+      id,
+      queue: row.queue,
+      body: row.body,
+      delete: () => owned(QUEUE_SQL.delete),
+      release: async ({ delaySeconds, priority }) => {
+        const to = releasedAt(this.clock.now(), delaySeconds);
+        await owned(QUEUE_SQL.release, [to.state, to.dueMs, priority ?? null]);
+        if (to.state === "ready") this.announce(row.queue);
+      },
+      touch: () => owned(QUEUE_SQL.touch, [this.clock.now()]),
+      bury: () => owned(QUEUE_SQL.bury, [this.clock.now()]),
+      stats: async () => {
+        const s = await this.entryStats(id);
+        if (!s) throw new EntryLostError(id);
+        return s;
+      },
+    };
+    this.#owners.set(handle, owner);
+    return handle;
+  }
+
+  /** One timer while anyone waits: one read per interval for all waited queues, waking as many as it finds. */
+  #startPolling(): void {
+    if (this.#poller) return;
+    this.#poller = setInterval(() => {
+      if (this.#closed || this.#notifier.idle) {
+        clearInterval(this.#poller);
+        this.#poller = undefined;
+        return;
+      }
+      const parked = [...this.#notifier.parkedCounts()];
+      const limit = Math.max(...parked.map(([, n]) => n));
+      this.#db
+        .run<{ queue: string; n: number }>(QUEUE_SQL.countReservable, [parked.map(([q]) => q), this.clock.now(), limit])
+        .then(
+          (rows) => {
+            for (const r of rows) if (r.n > 0) this.#notifier.notify(r.queue, r.n);
+          },
+          // The server is away: parked reserves keep waiting (their own timeouts still run).
+          () => undefined,
+        );
+    }, this.#pollMs);
+    this.#poller.unref();
+  }
+
+  /** The state Beanstalkd would report: due delays and expired leases count as ready. */
+  #statsOf(row: EntryRow): EntryStats {
+    const timed = row.state === "delayed" || row.state === "reserved";
+    return {
+      id: String(row.id),
+      queue: row.queue,
+      state: timed && row.due_ms <= this.clock.now() ? "ready" : row.state,
+      priority: row.priority,
+      ttrSeconds: row.ttr_ms / 1000,
+      reserves: row.reserves,
+      timeouts: row.timeouts,
+      releases: row.releases,
+      buries: row.buries,
+      kicks: row.kicks,
+    };
+  }
+
+  #open(): void {
+    if (this.#closed) throw new ClosedError("postgres queue");
+  }
+}
+
+/** A queue with its own pool on `opts.url`: migrates the schema, then starts listening. */
+export async function createPostgresQueue(opts: PgPoolOptions & PostgresQueueOptions): Promise<PostgresQueue> {
+  const { clock, pollMs, ...poolOpts } = opts;
+  const db = new PgPool(poolOpts);
+  const queue = new PostgresQueue(db, {
+    ...(clock === undefined ? {} : { clock }),
+    ...(pollMs === undefined ? {} : { pollMs }),
+  });
+  try {
+    await migrate(db.pool, db.schema);
+    await queue.start();
+  } catch (err) {
+    await queue.close();
+    throw err;
+  }
+  return queue;
+}

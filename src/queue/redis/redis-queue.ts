@@ -1,0 +1,286 @@
+import { ClosedError, EntryLostError } from "../../errors.ts";
+import { type Clock, systemClock } from "../../internal/clock.ts";
+import { Notifier } from "../../internal/notifier.ts";
+import { connectRedis, duplicateConnection, onceReady, type RedisConnection } from "../../redis/client.ts";
+import { mapRedisError } from "../../redis/errors.ts";
+import { RedisKeys } from "../../redis/keys.ts";
+import { asArray, asNumber, runScript, type ScriptName, type ScriptReply } from "../../redis/scripts.ts";
+import {
+  type EntryState,
+  type EntryStats,
+  PUT_DEFAULTS,
+  type PutOptions,
+  type Queue,
+  type QueueEntryId,
+  type QueueStats,
+  type Reserved,
+  type ReserveOptions,
+} from "../contract.ts";
+
+export interface RedisQueueOptions {
+  /** Every key starts with `{prefix}:`. @defaultValue "zerog" */
+  prefix?: string;
+  /** Source of every stored time (due times, leases), sent to the scripts. @defaultValue systemClock */
+  clock?: Clock;
+  /**
+   * How often waiting reserves look for entries nobody announced: delays that ran out, expired
+   * leases, and puts whose pub/sub wake-up was lost in a reconnect. One read per waited queue
+   * per interval per process; announced puts, releases and kicks wake reservers at once.
+   * @defaultValue 250
+   */
+  pollMs?: number;
+  /** Close the client with the queue (false when a RedisBackend shares it). @defaultValue true */
+  ownsClient?: boolean;
+}
+
+export const REDIS_QUEUE_DEFAULTS = { prefix: "zerog", pollMs: 250, ownsClient: true } as const satisfies Omit<
+  Required<RedisQueueOptions>,
+  "clock"
+>;
+
+/** A reserved entry's owner: the entry is still reserved with the reserve count it was handed with. */
+export interface RedisOwner {
+  id: string;
+  queue: string;
+  token: string;
+}
+
+/** Put options resolved to what the scripts store: integer ms and a priority. */
+export function resolvePut(opts: PutOptions = {}): { priority: number; ttrMs: number; delayMs: number } {
+  const o = { ...PUT_DEFAULTS, ...opts };
+  return {
+    priority: o.priority,
+    ttrMs: Math.round(o.ttrSeconds * 1000),
+    delayMs: o.delaySeconds > 0 ? Math.round(o.delaySeconds * 1000) : 0,
+  };
+}
+
+/**
+ * Beanstalkd's model in Redis (key layout in src/redis/keys.ts): each transition is one Lua
+ * script in src/redis/lua. A reserver that finds nothing parks on a Notifier; it is woken by
+ * pub/sub (puts, releases and kicks publish on the queue's wake channel, heard on a second
+ * connection opened on first need) or by a poll every `pollMs` for delays and expired leases.
+ */
+export class RedisQueue implements Queue {
+  readonly kind = "redis";
+  readonly capabilities = { multiProcess: true } as const;
+  readonly keys: RedisKeys;
+  readonly #client: RedisConnection;
+  readonly #clock: Clock;
+  readonly #pollMs: number;
+  readonly #ownsClient: boolean;
+  readonly #notifier = new Notifier();
+  /** Each handle this queue gave out, with the reservation it owns. */
+  readonly #owners = new WeakMap<Reserved, RedisOwner>();
+  /** The pub/sub connection, opened by the first reserve that may wait. */
+  #subscriber: Promise<RedisConnection> | undefined;
+  /** Queues whose wake channel is subscribed (or being subscribed). */
+  readonly #subscribed = new Map<string, Promise<void>>();
+  #poller: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(client: RedisConnection, opts: RedisQueueOptions = {}) {
+    this.#client = client;
+    this.keys = new RedisKeys(opts.prefix ?? REDIS_QUEUE_DEFAULTS.prefix);
+    this.#clock = opts.clock ?? systemClock;
+    this.#pollMs = opts.pollMs ?? REDIS_QUEUE_DEFAULTS.pollMs;
+    this.#ownsClient = opts.ownsClient ?? REDIS_QUEUE_DEFAULTS.ownsClient;
+  }
+
+  async put(queue: string, body: string, opts: PutOptions = {}): Promise<QueueEntryId> {
+    const { priority, ttrMs, delayMs } = resolvePut(opts);
+    const k = this.keys;
+    const args = [k.entryPrefix, queue, body, priority, ttrMs, delayMs, this.#clock.now(), k.wake(queue)];
+    return String(await this.#run("q-put", [k.entrySeq, k.ready(queue), k.delayed(queue)], args));
+  }
+
+  async reserve(queues: readonly string[], opts: ReserveOptions): Promise<Reserved | null> {
+    this.#open();
+    // Waiting is real time (the caller's patience); stored times come from the clock.
+    const deadline = Date.now() + opts.timeoutMs;
+    const keys = queues.flatMap((q) => [this.keys.ready(q), this.keys.delayed(q), this.keys.reserved(q)]);
+    for (;;) {
+      if (this.#closed || opts.signal?.aborted) return null;
+      // Subscribed before the attempt: a put landing after it is then heard, not missed.
+      if (opts.timeoutMs > 0) await this.#subscribe(queues);
+      if (this.#closed) return null;
+      const mark = this.#notifier.mark(queues);
+      const reply = await this.#run("q-reserve", keys, [this.keys.entryPrefix, this.#clock.now()]);
+      // Returned even if the signal fired meanwhile: dropping it would strand the entry until its TTR.
+      if (reply !== null) return this.#handle(asArray(reply));
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#closed) return null;
+      this.#startPolling();
+      await this.#notifier.park(queues, left, mark, opts.signal);
+    }
+  }
+
+  async kick(queue: string, bound: number): Promise<number> {
+    const k = this.keys;
+    const args = [k.entryPrefix, bound, this.#clock.now(), k.wake(queue)];
+    return asNumber(await this.#run("q-kick", [k.buried(queue), k.ready(queue)], args));
+  }
+
+  async entryStats(id: QueueEntryId): Promise<EntryStats | null> {
+    this.#open();
+    const h = await onceReady(this.#client, () => this.#client.hGetAll(this.keys.entry(id)));
+    if (h.state === undefined) return null;
+    const num = (field: string): number => Number(h[field] ?? 0);
+    const timed = h.state === "delayed" || h.state === "reserved";
+    return {
+      id,
+      queue: h.queue ?? "",
+      // The state Beanstalkd would report: due delays and expired leases count as ready.
+      state: timed && num("due_at") <= this.#clock.now() ? "ready" : (h.state as EntryState),
+      priority: num("priority"),
+      ttrSeconds: num("ttr_ms") / 1000,
+      reserves: num("reserves"),
+      timeouts: num("timeouts"),
+      releases: num("releases"),
+      buries: num("buries"),
+      kicks: num("kicks"),
+    };
+  }
+
+  async stats(queue: string): Promise<QueueStats> {
+    const k = this.keys;
+    const keys = [k.ready(queue), k.delayed(queue), k.reserved(queue), k.buried(queue)];
+    const [ready, delayed, reserved, buried] = asArray(await this.#run("q-stats", keys, [this.#clock.now()])).map(
+      asNumber,
+    );
+    return { queue, ready: ready ?? 0, delayed: delayed ?? 0, reserved: reserved ?? 0, buried: buried ?? 0 };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#poller);
+    this.#notifier.wakeAll();
+    const subscriber = await this.#subscriber?.catch(() => undefined);
+    await Promise.allSettled([subscriber?.close(), this.#ownsClient ? this.#client.close() : undefined]);
+  }
+
+  /** The reservation `entry` holds, for a backend script that settles it; EntryLostError if it is not this queue's. */
+  ownerOf(entry: Reserved): RedisOwner {
+    const owner = this.#owners.get(entry);
+    if (!owner) throw new EntryLostError(entry.id);
+    return owner;
+  }
+
+  /** The client the scripts run on (a RedisBackend runs its own scripts on it too). */
+  get client(): RedisConnection {
+    return this.#client;
+  }
+
+  /** The time every stored time is taken from. */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  #handle(reply: ScriptReply[]): Reserved {
+    const [id, queue, body, reserves] = reply.map(String);
+    if (id === undefined || queue === undefined || body === undefined || reserves === undefined)
+      throw new Error(`q-reserve answered ${JSON.stringify(reply)}`);
+    const owner: RedisOwner = { id, queue, token: reserves };
+    const k = this.keys;
+    const [entry, ready, delayed, reserved] = [k.entry(id), k.ready(queue), k.delayed(queue), k.reserved(queue)];
+    /** Runs a script that acts only while we own the reservation (it answers 0 otherwise). */
+    const owned = async (name: ScriptName, keys: string[], more: (string | number)[] = []): Promise<void> => {
+      const done = await this.#run(name, keys, [id, reserves, this.#clock.now(), ...more]);
+      if (asNumber(done) !== 1) throw new EntryLostError(id);
+    };
+    const handle: Reserved = {
+      id,
+      queue,
+      body,
+      delete: () => owned("q-delete", [entry, ready, reserved]),
+      release: ({ delaySeconds, priority }) =>
+        owned(
+          "q-release",
+          [entry, ready, delayed, reserved],
+          [delaySeconds > 0 ? Math.round(delaySeconds * 1000) : 0, priority ?? "", k.wake(queue)],
+        ),
+      touch: () => owned("q-touch", [entry, ready, reserved]),
+      bury: () => owned("q-bury", [entry, ready, reserved, k.buried(queue)]),
+      stats: async () => {
+        const s = await this.entryStats(id);
+        if (!s) throw new EntryLostError(id);
+        return s;
+      },
+    };
+    this.#owners.set(handle, owner);
+    return handle;
+  }
+
+  /** The pub/sub connection, opened on first need; a failed open is forgotten so the next reserve retries. */
+  #connectSubscriber(): Promise<RedisConnection> {
+    if (this.#closed) return Promise.reject(new ClosedError("redis queue"));
+    this.#subscriber ??= duplicateConnection(this.#client).catch((err: unknown) => {
+      this.#subscriber = undefined;
+      throw err;
+    });
+    return this.#subscriber;
+  }
+
+  /** Subscribes to the wake channel of each of `queues` not yet subscribed. */
+  async #subscribe(queues: readonly string[]): Promise<void> {
+    const pending = queues.map((queue) => {
+      let done = this.#subscribed.get(queue);
+      if (!done) {
+        const onWake = (count: string): void => this.#notifier.notify(queue, Number(count));
+        done = this.#connectSubscriber()
+          .then((sub) => sub.subscribe(this.keys.wake(queue), onWake))
+          .catch((err: unknown) => {
+            this.#subscribed.delete(queue); // the next reserve tries again
+            throw mapRedisError(err);
+          });
+        this.#subscribed.set(queue, done);
+      }
+      return done;
+    });
+    try {
+      await Promise.all(pending);
+    } catch (err) {
+      if (!this.#closed) throw err; // closing: the reserve ends with null
+    }
+  }
+
+  /** One timer while anyone waits: per waited queue, one read of how many entries are reservable. */
+  #startPolling(): void {
+    if (this.#poller) return;
+    this.#poller = setInterval(() => {
+      if (this.#closed || this.#notifier.idle) {
+        clearInterval(this.#poller);
+        this.#poller = undefined;
+        return;
+      }
+      for (const [queue, parked] of [...this.#notifier.parkedCounts()]) {
+        this.stats(queue).then(
+          ({ ready }) => {
+            if (ready > 0) this.#notifier.notify(queue, Math.min(ready, parked));
+          },
+          // Redis is down: parked reserves time out or meet the error on their next attempt.
+          () => undefined,
+        );
+      }
+    }, this.#pollMs);
+    this.#poller.unref();
+  }
+
+  #run(name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<ScriptReply> {
+    if (this.#closed) return Promise.reject(new ClosedError("redis queue"));
+    return runScript(this.#client, name, keys, args);
+  }
+
+  #open(): void {
+    if (this.#closed) throw new ClosedError("redis queue");
+  }
+}
+
+/** A queue on its own connection to the Redis server at `url`. */
+export async function createRedisQueue(
+  opts: { url: string } & Omit<RedisQueueOptions, "ownsClient">,
+): Promise<RedisQueue> {
+  const { url, ...rest } = opts;
+  return new RedisQueue(await connectRedis(url), rest);
+}

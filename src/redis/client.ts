@@ -1,0 +1,138 @@
+import { createClient } from "redis";
+import { mapRedisError } from "./errors.ts";
+
+/**
+ * Connect attempts a fresh connection makes before giving up. A few, so a server still
+ * starting up is waited for, but an open against a wrong URL fails in well under a second.
+ */
+const FIRST_CONNECT_ATTEMPTS = 3;
+/**
+ * Back-off after a dropped connection: doubling from 50 ms up to 500 ms, so a restarted server
+ * is found within half a second; a refused connect costs next to nothing, even over a long outage.
+ */
+const RECONNECT_BASE_MS = 50;
+const RECONNECT_MAX_MS = 500;
+/** Up to this much random extra delay, so many processes do not reconnect in lockstep. */
+const RECONNECT_JITTER_MS = 100;
+/** A TCP connect that hangs (a firewalled host) gives up after 2 s instead of node-redis's 5 s. */
+const CONNECT_TIMEOUT_MS = 2000;
+
+/**
+ * How long a call made while the connection is down waits for the reconnect before failing
+ * with BackendDownError: longer than one back-off step (RECONNECT_MAX_MS + jitter), so the first
+ * call after the server returns rides the next attempt; short enough that the HTTP API answers
+ * 503 promptly during an outage instead of hanging.
+ */
+const OFFLINE_WAIT_MS = 1000;
+
+/** Called with each connection error; they also reach callers as BackendDownError. */
+export type RedisErrorListener = (err: Error) => void;
+
+/** Whether a connection has been ready once: until then a failed connect is not retried for long. */
+interface ConnectState {
+  everReady: boolean;
+}
+
+/**
+ * Socket options for one connection: bounded exponential back-off forever once it has been
+ * ready, but only FIRST_CONNECT_ATTEMPTS tries while it never was (so `connect()` rejects).
+ */
+function socketOptions(state: ConnectState) {
+  return {
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    reconnectStrategy: (retries: number, cause: Error): number | Error => {
+      if (!state.everReady && retries + 1 >= FIRST_CONNECT_ATTEMPTS) return cause;
+      const backoff = Math.min(RECONNECT_BASE_MS * 2 ** retries, RECONNECT_MAX_MS);
+      return backoff + Math.floor(Math.random() * RECONNECT_JITTER_MS);
+    },
+  };
+}
+
+function newClient(url: string, state: ConnectState) {
+  return createClient({
+    url,
+    // Commands sent while disconnected fail at once (BackendDownError) instead of waiting,
+    // unbounded, for a reconnect: the HTTP API answers 503 rather than hanging.
+    disableOfflineQueue: true,
+    socket: socketOptions(state),
+  });
+}
+
+/** A connected node-redis client, as ZeroG's Redis backend uses it. */
+export type RedisConnection = ReturnType<typeof newClient>;
+
+/**
+ * Connects `client`, listening for errors (an unhandled 'error' event would crash the process
+ * when the server drops the connection). Rejects with BackendDownError when the server cannot
+ * be reached, after destroying the client.
+ */
+async function start(
+  client: RedisConnection,
+  state: ConnectState,
+  onError: RedisErrorListener,
+): Promise<RedisConnection> {
+  client.on("error", onError);
+  try {
+    await client.connect();
+    state.everReady = true;
+    return client;
+  } catch (err) {
+    client.destroy();
+    throw mapRedisError(err);
+  }
+}
+
+/** A client connected to the Redis server at `url` (`redis://host:port/db`). */
+export function connectRedis(url: string, onError: RedisErrorListener = () => undefined): Promise<RedisConnection> {
+  const state = { everReady: false };
+  return start(newClient(url, state), state, onError);
+}
+
+/**
+ * A second connection to `client`'s server, for what must not share its command stream
+ * (subscribing puts a connection in pub/sub mode).
+ */
+export function duplicateConnection(
+  client: RedisConnection,
+  onError: RedisErrorListener = () => undefined,
+): Promise<RedisConnection> {
+  const state = { everReady: false };
+  return start(client.duplicate({ socket: socketOptions(state) }), state, onError);
+}
+
+/** Per client, the wait in progress for its reconnect (one 'ready' listener however many callers wait). */
+const reconnects = new WeakMap<RedisConnection, Promise<void>>();
+
+/**
+ * Resolves once `client` is connected, or after OFFLINE_WAIT_MS while it is reconnecting (the
+ * call that follows then fails fast: the offline queue is disabled). At once when it is ready
+ * or closed.
+ */
+export function untilReady(client: RedisConnection): Promise<void> {
+  if (client.isReady || !client.isOpen) return Promise.resolve();
+  let wait = reconnects.get(client);
+  if (!wait) {
+    wait = new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        client.off("ready", done);
+        reconnects.delete(client);
+        resolve();
+      };
+      const timer = setTimeout(done, OFFLINE_WAIT_MS);
+      client.once("ready", done);
+    });
+    reconnects.set(client, wait);
+  }
+  return wait;
+}
+
+/** Runs `op` on `client` once it is connected (see untilReady), mapping failures with mapRedisError. */
+export async function onceReady<T>(client: RedisConnection, op: () => Promise<T>): Promise<T> {
+  try {
+    await untilReady(client);
+    return await op();
+  } catch (err) {
+    throw mapRedisError(err);
+  }
+}

@@ -1,0 +1,38 @@
+-- lib/docs: helpers shared by the document scripts; src/redis/scripts.ts prepends this file
+-- to every script that declares it. Index key names mirror src/redis/keys.ts (RedisKeys.index):
+-- idx .. 'all' | 'type:' .. type | 'state:' .. state | 'ts:' .. state .. ':' .. type,
+-- each a sorted set of uuids scored by createdAt in ms.
+
+local function zg_index_keys(idx, job_type, state)
+  return { idx .. 'all', idx .. 'type:' .. job_type, idx .. 'state:' .. state, idx .. 'ts:' .. state .. ':' .. job_type }
+end
+
+-- Writes a document hash and keeps its index entries in step; returns the new version.
+-- Only the indexes whose key changes are touched (a state change moves 2 of the 4).
+-- The version counts every write, so a replaced, upserted or recreated document never
+-- repeats a CAS token its readers may still hold.
+local function zg_doc_write(key, idx, uuid, doc, job_type, state, score)
+  local old = redis.call('HMGET', key, 'v', 'type', 'state', 'score')
+  local v = tonumber(old[1] or '0') + 1
+  local new_keys = zg_index_keys(idx, job_type, state)
+  if not old[1] then
+    for _, k in ipairs(new_keys) do redis.call('ZADD', k, score, uuid) end
+  elseif old[2] ~= job_type or old[3] ~= state or old[4] ~= score then
+    local old_keys = zg_index_keys(idx, old[2], old[3])
+    for i, k in ipairs(new_keys) do
+      if old_keys[i] ~= k then redis.call('ZREM', old_keys[i], uuid) end
+      if old_keys[i] ~= k or old[4] ~= score then redis.call('ZADD', k, score, uuid) end
+    end
+  end
+  redis.call('HSET', key, 'v', v, 'doc', doc, 'type', job_type, 'state', state, 'score', score)
+  return v
+end
+
+-- CAS-replaces a document: the new version, 0 when it is missing, -1 when `cas` is stale.
+-- The stored type and createdAt score are kept (they never change after create).
+local function zg_doc_replace(key, idx, uuid, doc, state, cas)
+  local old = redis.call('HMGET', key, 'v', 'type', 'score')
+  if not old[1] then return 0 end
+  if old[1] ~= cas then return -1 end
+  return zg_doc_write(key, idx, uuid, doc, old[2], state, old[3])
+end

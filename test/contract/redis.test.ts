@@ -1,0 +1,29 @@
+import { afterEach, describe } from "vitest";
+import { createRedisDatastore } from "../../src/datastore/redis/redis-datastore.ts";
+import { createRedisQueue } from "../../src/queue/redis/redis-queue.ts";
+import { connectRedis } from "../../src/redis/client.ts";
+import { RedisKeys } from "../../src/redis/keys.ts";
+import { serviceUrl, uniqueNamespace } from "../helpers/services.ts";
+import { describeDatastore } from "./datastore.suite.ts";
+import { describeQueue } from "./queue.suite.ts";
+
+const url = await serviceUrl("redis");
+const used: string[] = [];
+/** A fresh key prefix for one test's store; afterEach deletes its keys, so nothing is left behind. */
+const fresh = (): string => {
+  used.push(uniqueNamespace());
+  return used.at(-1) ?? "";
+};
+
+describe.skipIf(url === null)("redis (skipped: server not reachable)", () => {
+  const u = url ?? "";
+  afterEach(async () => {
+    const admin = await connectRedis(u);
+    for (const prefix of used.splice(0))
+      for await (const keys of admin.scanIterator({ MATCH: new RedisKeys(prefix).pattern, COUNT: 1000 }))
+        if (keys.length > 0) await admin.del(keys);
+    await admin.close();
+  });
+  describeDatastore({ name: "redis", create: () => createRedisDatastore({ url: u, prefix: fresh() }) });
+  describeQueue({ name: "redis", create: (clock) => createRedisQueue({ url: u, prefix: fresh(), clock }) });
+});

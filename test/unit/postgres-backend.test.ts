@@ -1,0 +1,211 @@
+import pg from "pg";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import {
+  type OpenPostgresOptions,
+  openPostgresBackend,
+  type PostgresBackend,
+} from "../../src/backend/postgres-backend.ts";
+import { PostgresDatastore } from "../../src/datastore/postgres/postgres-datastore.ts";
+import { BackendDownError, isZeroGError } from "../../src/errors.ts";
+import { ManualClock } from "../../src/internal/clock.ts";
+import { toZeroGError } from "../../src/postgres/errors.ts";
+import { listMigrations, migrate } from "../../src/postgres/migrate.ts";
+import { PgPool } from "../../src/postgres/pool.ts";
+import type { Reserved } from "../../src/queue/contract.ts";
+import { makeDocument } from "../helpers/documents.ts";
+import { serviceUrl, uniqueNamespace } from "../helpers/services.ts";
+import { until } from "../helpers/wait.ts";
+
+const url = await serviceUrl("postgres");
+const Q = "test_jobs";
+/** Long enough that only LISTEN/NOTIFY can explain a quick wake-up. */
+const NO_POLL = { pollMs: 3_600_000 };
+const PUT = { priority: 1024, ttrSeconds: 60 };
+
+describe.skipIf(url === null)("PostgresBackend", () => {
+  const u = url ?? "";
+  const admin = new pg.Client(u);
+  let adminReady: Promise<unknown> | undefined;
+  const sql = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> => {
+    adminReady ??= admin.connect();
+    await adminReady;
+    return (await admin.query<R>(text, values)).rows;
+  };
+  const opened: PostgresBackend[] = [];
+  const schemas: string[] = [];
+  const open = async (opts: Partial<OpenPostgresOptions> = {}): Promise<PostgresBackend> => {
+    const schema = opts.schema ?? uniqueNamespace();
+    if (!schemas.includes(schema)) schemas.push(schema);
+    const b = await openPostgresBackend({ url: u, schema, ...opts });
+    opened.push(b);
+    return b;
+  };
+  const mustReserve = async (b: PostgresBackend): Promise<Reserved> => {
+    const r = await b.queue.reserve([Q], { timeoutMs: 1000 });
+    if (!r) throw new Error("expected an entry");
+    return r;
+  };
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((b) => b.close()));
+    for (const s of schemas.splice(0)) await sql(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  });
+  afterAll(async () => {
+    if (adminReady) await admin.end();
+  });
+
+  it("creates document and entry together, the entry id recorded in the document", async () => {
+    const b = await open();
+    const doc = makeDocument();
+    const id = await b.createJob(doc, PUT);
+    expect((await b.datastore.read(doc.uuid))?.value).toEqual({ ...doc, queueJobId: id });
+    const r = await mustReserve(b);
+    expect(r.id).toBe(id);
+  });
+
+  it("creates neither row when the uuid is taken", async () => {
+    const b = await open();
+    const doc = makeDocument();
+    await b.datastore.create(doc);
+    const err = await b.createJob({ ...doc, jobType: "other" }, PUT).catch((e: unknown) => e);
+    expect(isZeroGError(err, "ZEROG_ALREADY_EXISTS")).toBe(true);
+    expect(await b.queue.stats(Q)).toEqual({ queue: Q, ready: 0, delayed: 0, reserved: 0, buried: 0 });
+    expect((await b.datastore.read(doc.uuid))?.value).toEqual(doc);
+  });
+
+  it("settles atomically: a CAS mismatch changes neither the document nor the entry", async () => {
+    const b = await open();
+    const doc = makeDocument();
+    const id = await b.createJob(doc, PUT);
+    const entry = await mustReserve(b);
+    const cur = await b.datastore.read(doc.uuid);
+    if (!cur) throw new Error("document missing");
+    const newer = await b.datastore.replace({ ...cur.value, completeness: 0.5 }, cur.cas);
+    const stale = await b
+      .settle({ ...cur.value, state: "finished" }, cur.cas, entry, { kind: "delete" })
+      .catch((e) => e);
+    expect(isZeroGError(stale, "ZEROG_CAS_MISMATCH")).toBe(true);
+    expect((await b.datastore.read(doc.uuid))?.value.state).toBe("queued");
+    expect((await b.queue.entryStats(id))?.state).toBe("reserved");
+
+    const done = await b.settle({ ...cur.value, completeness: 1, state: "finished" }, newer, entry, { kind: "delete" });
+    expect((await b.datastore.read(doc.uuid))?.cas).toBe(done);
+    expect(await b.queue.entryStats(id)).toBeNull();
+  });
+
+  it("settles with a release, and leaves an entry that is no longer ours alone", async () => {
+    const clock = new ManualClock();
+    const b = await open({ clock });
+    const doc = makeDocument();
+    const id = await b.createJob(doc, { ...PUT, ttrSeconds: 1 });
+    const first = await mustReserve(b);
+    let cur = await b.datastore.read(doc.uuid);
+    if (!cur) throw new Error("document missing");
+    await b.settle({ ...cur.value, state: "delayed" }, cur.cas, first, { kind: "release", delaySeconds: 5 });
+    expect(await b.queue.entryStats(id)).toMatchObject({ state: "delayed", releases: 1 });
+
+    clock.advance(5000);
+    const mine = await mustReserve(b);
+    clock.advance(1500); // the lease runs out and another worker takes the entry over
+    const theirs = await mustReserve(b);
+    cur = await b.datastore.read(doc.uuid);
+    if (!cur) throw new Error("document missing");
+    const cas = await b.settle({ ...cur.value, state: "finished" }, cur.cas, mine, { kind: "delete" });
+    expect((await b.datastore.read(doc.uuid))?.cas).toBe(cas);
+    expect(await b.queue.entryStats(theirs.id)).toMatchObject({ state: "reserved", reserves: 3, timeouts: 1 });
+  });
+
+  it("wakes a reserver of another instance through NOTIFY, not the poll", async () => {
+    const producer = await open(NO_POLL);
+    const worker = await open({ ...NO_POLL, schema: schemas.at(-1) ?? "" });
+    const waiting = worker.queue.reserve([Q], { timeoutMs: 10_000 });
+    await until(async () => (worker.queue.waitingReserves > 0 ? true : undefined), "a parked reserve");
+    const doc = makeDocument();
+    const put = Date.now();
+    await producer.createJob(doc, PUT);
+    const got = await waiting;
+    expect(Date.now() - put).toBeLessThan(100);
+    expect(got?.body).toBe(JSON.stringify(doc.uuid));
+    if (!got) return;
+
+    // A release without delay, inside settle's single statement, announces the entry as well.
+    const again = producer.queue.reserve([Q], { timeoutMs: 10_000 });
+    await until(async () => (producer.queue.waitingReserves > 0 ? true : undefined), "a parked reserve");
+    const cur = await worker.datastore.read(doc.uuid);
+    if (!cur) throw new Error("document missing");
+    const released = Date.now();
+    await worker.settle(cur.value, cur.cas, got, { kind: "release", delaySeconds: 0 });
+    expect((await again)?.id).toBe(got.id);
+    expect(Date.now() - released).toBeLessThan(100);
+  });
+
+  it("hears NOTIFY again after the server drops the LISTEN connection", async () => {
+    const producer = await open(NO_POLL);
+    const schema = schemas.at(-1) ?? "";
+    const worker = await open({ ...NO_POLL, schema });
+    const listener = `zerog-listen:${schema}`;
+    const pidsOf = async () =>
+      (await sql<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [listener])).map(
+        (r) => r.pid,
+      );
+    // Two listeners (producer and worker): drop both, then wait until both are back.
+    const before = await pidsOf();
+    expect(before).toHaveLength(2);
+    await sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [listener]);
+    await until(async () => {
+      const now = await pidsOf();
+      return now.length === 2 && now.every((p) => !before.includes(p)) ? true : undefined;
+    }, "the listeners to reconnect");
+    const waiting = worker.queue.reserve([Q], { timeoutMs: 10_000 });
+    await until(async () => (worker.queue.waitingReserves > 0 ? true : undefined), "a parked reserve");
+    await producer.queue.put(Q, "after-reconnect");
+    expect((await waiting)?.body).toBe("after-reconnect");
+  });
+
+  it("runs migrations once when four servers start together on a fresh schema", async () => {
+    const schema = uniqueNamespace();
+    schemas.push(schema);
+    const backends = await Promise.all(Array.from({ length: 4 }, () => open({ schema })));
+    expect(backends).toHaveLength(4);
+    const rows = await sql<{ version: number }>(`SELECT version FROM ${schema}.zerog_migrations ORDER BY version`);
+    expect(rows.map((r) => r.version)).toEqual(listMigrations().map((m) => m.version));
+    // And migrate itself: of four racing calls, exactly one applies each version.
+    const again = uniqueNamespace();
+    schemas.push(again);
+    const pool = new pg.Pool({ connectionString: u, max: 4 });
+    const applied = await Promise.all(Array.from({ length: 4 }, () => migrate(pool, again)));
+    await pool.end();
+    expect(applied.flat()).toEqual(listMigrations().map((m) => m.version));
+  });
+
+  it("hands 30 entries to 50 concurrent reservers, each to one only", async () => {
+    const b = await open();
+    for (let i = 0; i < 30; i++) await b.createJob(makeDocument(), PUT);
+    const got = await Promise.all(Array.from({ length: 50 }, () => b.queue.reserve([Q], { timeoutMs: 300 })));
+    const ids = got.filter((r): r is Reserved => r !== null).map((r) => r.id);
+    expect(ids).toHaveLength(30);
+    expect(new Set(ids).size).toBe(30);
+  });
+
+  it("fails fast with BackendDownError when the server is unreachable", async () => {
+    const down = "postgres://postgres@127.0.0.1:1/test";
+    const started = Date.now();
+    const err = await openPostgresBackend({ url: down, schema: uniqueNamespace() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendDownError);
+    const db = new PgPool({ url: down });
+    const store = new PostgresDatastore(db);
+    await expect(store.read("x")).rejects.toBeInstanceOf(BackendDownError);
+    await store.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it("maps a dropped connection to BackendDownError and leaves query errors alone", () => {
+    const coded = (code: string, message: string) => Object.assign(new Error(message), { code });
+    expect(toZeroGError(coded("57P01", "terminating connection due to administrator command"))).toBeInstanceOf(
+      BackendDownError,
+    );
+    expect(toZeroGError(new Error("Connection terminated unexpectedly"))).toBeInstanceOf(BackendDownError);
+    const syntax = coded("42601", "syntax error");
+    expect(toZeroGError(syntax)).toBe(syntax);
+  });
+});
