@@ -1,15 +1,14 @@
 // A server for the HTTP create benchmark, in its own process so the load generator does not share its CPU.
-// argv[2]: "zerog" (POST /job/noop on SQLite, API only) or "bare" (a bare Fastify JSON route, the baseline).
+// argv[2]: a backend URL (ZeroG's POST /job/noop on it, API only), or "bare" (a bare Fastify JSON route, the baseline).
 import { randomUUID } from "node:crypto";
 import Fastify from "fastify";
 import { pino } from "pino";
 import { Server } from "zerog";
 import { NoopJob } from "./noop-job.ts";
 
-const mode = process.argv[2];
-const dbPath = process.argv[3] ?? ":memory:";
+const target = process.argv[2] ?? "bare";
 let url: string;
-if (mode === "bare") {
+if (target === "bare") {
   const app = Fastify();
   app.post("/job/noop", async (_req, reply) => {
     reply.code(201);
@@ -19,8 +18,8 @@ if (mode === "bare") {
 } else {
   const server = new Server({
     jobs: [NoopJob],
-    datastore: `sqlite:${dbPath}`,
-    queue: `sqlite:${dbPath}`,
+    datastore: target,
+    queue: target,
     concurrency: 0,
     logger: pino({ level: "warn" }),
   });

@@ -10,7 +10,7 @@ import { NoopJob } from "./noop-job.ts";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
 const concurrency = Number(process.argv[2] ?? 50);
-const url = `sqlite:${join(mkdtempSync(join(tmpdir(), "zerog-prof-")), "p.db")}`;
+const url = process.env.PROFILE_URL ?? `sqlite:${join(mkdtempSync(join(tmpdir(), "zerog-prof-")), "p.db")}`;
 const backend = await openBackend({ datastore: url, queue: url });
 const registry = new JobRegistry([NoopJob]);
 const client = new JobClient(backend, registry, { queueName: "bench_jobs", ttrSeconds: 60 });

@@ -37,6 +37,11 @@ export interface PostgresQueueOptions {
 
 export const POSTGRES_QUEUE_DEFAULTS = { pollMs: 250 } as const satisfies Omit<Required<PostgresQueueOptions>, "clock">;
 
+interface TakeWaiter {
+  resolve: (row: ReservedRow | undefined) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * Beanstalkd's model in the `zerog_queue` table (src/postgres/migrations/001-init.sql). Every
  * transition is one statement; reserves use FOR UPDATE SKIP LOCKED, so any number of
@@ -51,6 +56,8 @@ export class PostgresQueue implements Queue {
   readonly #db: PgPool;
   readonly #pollMs: number;
   readonly #notifier = new Notifier();
+  /** Reservers waiting for this tick's grouped lease, by queue list (see #takeGrouped). */
+  readonly #groups = new Map<string, TakeWaiter[]>();
   readonly #channel: ReadyChannel;
   /** Each handle this queue gave out, with the reservation it owns. */
   readonly #owners = new WeakMap<Reserved, Owner>();
@@ -99,7 +106,7 @@ export class PostgresQueue implements Queue {
     for (;;) {
       if (this.#closed || opts.signal?.aborted) return null;
       const mark = this.#notifier.mark(queues);
-      const [row] = await this.#db.run<ReservedRow>(QUEUE_SQL.reserve, [queues, this.clock.now(), 1]);
+      const row = await this.#takeGrouped(queues);
       // Returned even if the signal fired meanwhile: dropping it would strand the entry until its TTR.
       if (row) return this.#handle(row);
       const left = deadline - Date.now();
@@ -107,6 +114,37 @@ export class PostgresQueue implements Queue {
       this.#startPolling();
       await this.#notifier.park(queues, left, mark, opts.signal);
     }
+  }
+
+  /**
+   * Joins this tick's group of reservers of the same queues: one statement leases as many
+   * entries as the group has members (one round trip and one commit instead of one each) and
+   * hands them out most urgent first.
+   */
+  #takeGrouped(queues: readonly string[]): Promise<ReservedRow | undefined> {
+    const key = queues.join("\u0000");
+    return new Promise((resolve, reject) => {
+      const group = this.#groups.get(key);
+      if (group) {
+        group.push({ resolve, reject });
+        return;
+      }
+      const members: TakeWaiter[] = [{ resolve, reject }];
+      this.#groups.set(key, members);
+      // setImmediate: every reserver that asks in this turn of the event loop joins the group.
+      setImmediate(() => {
+        this.#groups.delete(key);
+        this.#db.run<ReservedRow>(QUEUE_SQL.reserve, [queues, this.clock.now(), members.length]).then(
+          (rows) => {
+            rows.sort((a, b) => a.priority - b.priority || a.id - b.id);
+            for (const [i, m] of members.entries()) m.resolve(rows[i]);
+          },
+          (err: unknown) => {
+            for (const m of members) m.reject(err);
+          },
+        );
+      });
+    });
   }
 
   async kick(queue: string, bound: number): Promise<number> {

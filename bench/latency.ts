@@ -1,0 +1,79 @@
+// POST → start and POST → result latency at a steady rate, over real HTTP, one server with workers.
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { pino } from "pino";
+import { Server } from "zerog";
+import type { BenchBackend } from "./backends.ts";
+import { NoopJob } from "./noop-job.ts";
+import { quantile, report, round } from "./stats.ts";
+
+const LATENCY_RATE = 200;
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
+
+export async function latency(backend: BenchBackend): Promise<void> {
+  const url = backend.fresh();
+  const server = new Server({
+    jobs: [NoopJob],
+    datastore: url,
+    queue: url,
+    concurrency: 10,
+    logger: pino({ level: "silent" }),
+  });
+  const base = await server.listen({ port: 0, host: "127.0.0.1" });
+  const started = new Map<string, number>();
+  const finished = new Map<string, number>();
+  server.worker?.events.on("job:started", ({ uuid }) => started.set(uuid, performance.now()));
+  server.worker?.events.on("job:finished", ({ uuid }) => finished.set(uuid, performance.now()));
+  // One second of warm-up at the same rate (JIT, connections, first pages), left out of the figures.
+  await steadyPosts(base, LATENCY_RATE);
+  while (finished.size < LATENCY_RATE) await sleep(10);
+  started.clear();
+  finished.clear();
+  const total = LATENCY_RATE * LATENCY_SECONDS;
+  const posted = await steadyPosts(base, total);
+  while (finished.size < total) await sleep(10);
+  const toStart: number[] = [];
+  const toResult: number[] = [];
+  for (const [uuid, sent] of posted) {
+    toStart.push((started.get(uuid) ?? Number.NaN) - sent);
+    toResult.push((finished.get(uuid) ?? Number.NaN) - sent);
+  }
+  report({
+    bench: "latency",
+    backend: backend.name,
+    ratePerSec: LATENCY_RATE,
+    jobs: total,
+    warmupJobs: LATENCY_RATE,
+    postToStartMs: {
+      p50: round(quantile(toStart, 0.5), 2),
+      p90: round(quantile(toStart, 0.9), 2),
+      p99: round(quantile(toStart, 0.99), 2),
+      max: round(quantile(toStart, 1), 2),
+    },
+    postToResultMs: { p50: round(quantile(toResult, 0.5), 2), p99: round(quantile(toResult, 0.99), 2) },
+  });
+  await server.close();
+}
+
+/** POSTs `count` no-op jobs at a steady LATENCY_RATE; resolves with each uuid's send time. */
+async function steadyPosts(base: string, count: number): Promise<Map<string, number>> {
+  const posted = new Map<string, number>();
+  const t0 = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    // A steady rate: the i-th POST goes at t0 + i/rate, whatever the previous ones are doing.
+    const due = t0 + (i * 1000) / LATENCY_RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const sent = performance.now();
+    inflight.push(
+      fetch(`${base}/job/noop`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })
+        .then((r) => r.json() as Promise<{ uuid: string }>)
+        .then(({ uuid }) => {
+          posted.set(uuid, sent);
+        }),
+    );
+  }
+  await Promise.all(inflight);
+  return posted;
+}

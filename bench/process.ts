@@ -1,0 +1,38 @@
+// The processing benchmark's unit: a fresh store, JOBS no-op jobs created, one worker timed until all finish.
+import { performance } from "node:perf_hooks";
+import { pino } from "pino";
+import { JobClient, JobRegistry, openBackend, Worker } from "zerog";
+import { NoopJob } from "./noop-job.ts";
+
+const silent = pino({ level: "silent" });
+
+/** Creates `jobs` no-op jobs on `url` (500 in flight), then times one in-process worker at `concurrency`. */
+export async function prefillAndProcess(
+  url: string,
+  jobs: number,
+  concurrency: number,
+): Promise<{ createPerSec: number; processPerSec: number }> {
+  const backend = await openBackend({ datastore: url, queue: url });
+  const registry = new JobRegistry([NoopJob]);
+  const client = new JobClient(backend, registry, { queueName: "bench_jobs", ttrSeconds: 60 });
+  const t0 = performance.now();
+  for (let i = 0; i < jobs; i += 500) {
+    await Promise.all(Array.from({ length: Math.min(500, jobs - i) }, () => client.create("noop", {})));
+  }
+  const createSeconds = (performance.now() - t0) / 1000;
+
+  const worker = new Worker({ jobs: registry, backend, concurrency, name: "bench", logger: silent });
+  let finished = 0;
+  const allDone = new Promise<void>((resolve) =>
+    worker.events.on("job:finished", () => {
+      if (++finished === jobs) resolve();
+    }),
+  );
+  const t1 = performance.now();
+  await worker.start();
+  await allDone;
+  const seconds = (performance.now() - t1) / 1000;
+  await worker.stop();
+  await backend.close();
+  return { createPerSec: jobs / createSeconds, processPerSec: jobs / seconds };
+}
