@@ -18,8 +18,11 @@ export const DEFAULT_NAMESPACE = "zerog";
 const SUPPORTED =
   "memory:, sqlite:./file.db (or sqlite::memory:), postgres://user@host:5432/db[?schema=zerog], redis://host:6379[/db][?prefix=zerog]";
 
-/** Schema names and key prefixes end up in SQL identifiers and key names: keep them plain. */
-const NAMESPACE_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/**
+ * Schema names and key prefixes end up in SQL identifiers and key names: keep them plain.
+ * PostgreSQL's is stricter (lowercase, ≤ 48) because it travels unquoted in `search_path`.
+ */
+const NAMESPACE_PATTERN = { schema: /^[a-z_][a-z0-9_]{0,47}$/, prefix: /^[A-Za-z_][A-Za-z0-9_]{0,62}$/ } as const;
 
 /**
  * `sqlite:./zerog.db`, `sqlite:/abs/path.db`, `sqlite:///abs/path.db`, `sqlite::memory:`, `memory:`,
@@ -61,10 +64,9 @@ function splitNamespace(url: string, param: "schema" | "prefix"): { driverUrl: s
     throw new InvalidConfigError(`backend URL '${url}' is not a valid URL`);
   }
   const namespace = parsed.searchParams.get(param) ?? DEFAULT_NAMESPACE;
-  if (!NAMESPACE_PATTERN.test(namespace)) {
-    throw new InvalidConfigError(
-      `${param} '${namespace}' in '${url}' must be letters, digits and '_' (not first a digit)`,
-    );
+  if (!NAMESPACE_PATTERN[param].test(namespace)) {
+    const rule = param === "schema" ? "1-48 lowercase letters, digits and '_'" : "1-63 letters, digits and '_'";
+    throw new InvalidConfigError(`${param} '${namespace}' in '${url}' must be ${rule}, not starting with a digit`);
   }
   parsed.searchParams.delete(param);
   return { driverUrl: parsed.toString(), namespace };

@@ -43,7 +43,7 @@ export function registerServe(program: Command): void {
       });
       const url = await server.listen({ port: intFlag("port", flags.port), host: flags.host });
       logger.info(
-        { url, jobTypes: server.registry.types(), datastore: flags.datastore, queue: flags.queue },
+        { url, jobTypes: server.registry.types(), datastore: redacted(flags.datastore), queue: redacted(flags.queue) },
         "zerog serving",
       );
       onShutdownSignal(async (signal) => {
@@ -52,6 +52,18 @@ export function registerServe(program: Command): void {
         logger.info("shut down");
       });
     });
+}
+
+/** A backend URL fit for a log line: any password replaced. */
+function redacted(backendUrl: string): string {
+  try {
+    const u = new URL(backendUrl);
+    if (u.password === "") return backendUrl;
+    u.password = "***";
+    return u.toString();
+  } catch {
+    return backendUrl;
+  }
 }
 
 function intFlag(name: string, value: string): number {
