@@ -12,6 +12,7 @@ import {
   type Reserved,
   type ReserveOptions,
 } from "../contract.ts";
+import { reserveLoop } from "../reserve-loop.ts";
 
 interface Entry {
   id: number;
@@ -70,17 +71,18 @@ export class MemoryQueue implements Queue {
   }
 
   async reserve(queues: readonly string[], opts: ReserveOptions): Promise<Reserved | null> {
-    const deadline = Date.now() + opts.timeoutMs;
-    for (;;) {
-      if (this.#closed || opts.signal?.aborted) return null;
-      const mark = this.#notifier.mark(queues);
-      const entry = this.#takeNext(queues);
-      if (entry) return this.#handle(entry);
-      const left = deadline - Date.now();
-      if (left <= 0) return null;
+    return reserveLoop({
+      queues,
+      opts,
+      notifier: this.#notifier,
+      isClosed: () => this.#closed,
+      take: () => {
+        const entry = this.#takeNext(queues);
+        return entry ? this.#handle(entry) : undefined;
+      },
       // Delayed entries and expiring leases become due without a put, so poll too.
-      await this.#notifier.park(queues, Math.min(left, 50), mark, opts.signal);
-    }
+      maxParkMs: 50,
+    });
   }
 
   async kick(queue: string, bound: number): Promise<number> {

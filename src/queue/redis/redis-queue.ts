@@ -16,6 +16,7 @@ import {
   type Reserved,
   type ReserveOptions,
 } from "../contract.ts";
+import { reserveLoop } from "../reserve-loop.ts";
 
 export interface RedisQueueOptions {
   /** Every key starts with `{prefix}:`. @defaultValue "zerog" */
@@ -96,23 +97,22 @@ export class RedisQueue implements Queue {
 
   async reserve(queues: readonly string[], opts: ReserveOptions): Promise<Reserved | null> {
     this.#open();
-    // Waiting is real time (the caller's patience); stored times come from the clock.
-    const deadline = Date.now() + opts.timeoutMs;
     const keys = queues.flatMap((q) => [this.keys.ready(q), this.keys.delayed(q), this.keys.reserved(q)]);
-    for (;;) {
-      if (this.#closed || opts.signal?.aborted) return null;
+    return reserveLoop({
+      queues,
+      opts,
+      notifier: this.#notifier,
+      isClosed: () => this.#closed,
       // Subscribed before the attempt: a put landing after it is then heard, not missed.
-      if (opts.timeoutMs > 0) await this.#subscribe(queues);
-      if (this.#closed) return null;
-      const mark = this.#notifier.mark(queues);
-      const reply = await this.#run("q-reserve", keys, [this.keys.entryPrefix, this.#clock.now()]);
-      // Returned even if the signal fired meanwhile: dropping it would strand the entry until its TTR.
-      if (reply !== null) return this.#handle(asArray(reply));
-      const left = deadline - Date.now();
-      if (left <= 0 || this.#closed) return null;
-      this.#startPolling();
-      await this.#notifier.park(queues, left, mark, opts.signal);
-    }
+      beforeAttempt: async () => {
+        if (opts.timeoutMs > 0) await this.#subscribe(queues);
+      },
+      take: async () => {
+        const reply = await this.#run("q-reserve", keys, [this.keys.entryPrefix, this.#clock.now()]);
+        return reply === null ? undefined : this.#handle(asArray(reply));
+      },
+      beforePark: () => this.#startPolling(),
+    });
   }
 
   async kick(queue: string, bound: number): Promise<number> {

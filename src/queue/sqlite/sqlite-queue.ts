@@ -13,6 +13,7 @@ import {
   type Reserved,
   type ReserveOptions,
 } from "../contract.ts";
+import { reserveLoop } from "../reserve-loop.ts";
 import {
   type EntryRow,
   type Owner,
@@ -82,23 +83,21 @@ export class SqliteQueue implements Queue {
 
   async reserve(queues: readonly string[], opts: ReserveOptions): Promise<Reserved | null> {
     this.#open();
-    // Waiting is real time (the caller's patience); stored times come from the clock.
-    const deadline = Date.now() + opts.timeoutMs;
-    for (;;) {
-      if (this.#closed || opts.signal?.aborted) return null;
-      const mark = this.#notifier.mark(queues);
-      const [only] = queues;
-      const row =
-        queues.length === 1 && only !== undefined
-          ? await this.#takeGrouped(only)
-          : await this.#write(() => (this.#closed ? undefined : this.#takeAcross(queues)));
-      // Returned even if the signal fired meanwhile: dropping it would strand the entry until its TTR.
-      if (row) return this.#handle(row);
-      const left = deadline - Date.now();
-      if (left <= 0 || this.#closed) return null;
-      this.#startPolling();
-      await this.#notifier.park(queues, left, mark, opts.signal);
-    }
+    const [only] = queues;
+    return reserveLoop({
+      queues,
+      opts,
+      notifier: this.#notifier,
+      isClosed: () => this.#closed,
+      take: async () => {
+        const row =
+          queues.length === 1 && only !== undefined
+            ? await this.#takeGrouped(only)
+            : await this.#write(() => (this.#closed ? undefined : this.#takeAcross(queues)));
+        return row ? this.#handle(row) : undefined;
+      },
+      beforePark: () => this.#startPolling(),
+    });
   }
 
   async kick(queue: string, bound: number): Promise<number> {
