@@ -14,6 +14,7 @@ import {
   type ReserveOptions,
 } from "../contract.ts";
 import { reserveLoop } from "../reserve-loop.ts";
+import { TakeGroups } from "../take-groups.ts";
 import {
   type EntryRow,
   type NewEntry,
@@ -38,11 +39,6 @@ export interface PostgresQueueOptions {
 
 export const POSTGRES_QUEUE_DEFAULTS = { pollMs: 250 } as const satisfies Omit<Required<PostgresQueueOptions>, "clock">;
 
-interface TakeWaiter {
-  resolve: (row: ReservedRow | undefined) => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * Beanstalkd's model in the `zerog_queue` table (src/postgres/migrations/001-init.sql). Every
  * transition is one statement; reserves use FOR UPDATE SKIP LOCKED, so any number of
@@ -58,7 +54,7 @@ export class PostgresQueue implements Queue {
   readonly #pollMs: number;
   readonly #notifier = new Notifier();
   /** Reservers waiting for this tick's grouped lease, by queue list (see #takeGrouped). */
-  readonly #groups = new Map<string, TakeWaiter[]>();
+  readonly #groups = new TakeGroups<ReservedRow>();
   readonly #channel: ReadyChannel;
   /** Each handle this queue gave out, with the reservation it owns. */
   readonly #owners = new WeakMap<Reserved, Owner>();
@@ -121,29 +117,16 @@ export class PostgresQueue implements Queue {
    * hands them out most urgent first.
    */
   #takeGrouped(queues: readonly string[]): Promise<ReservedRow | undefined> {
-    const key = queues.join("\u0000");
-    return new Promise((resolve, reject) => {
-      const group = this.#groups.get(key);
-      if (group) {
-        group.push({ resolve, reject });
-        return;
-      }
-      const members: TakeWaiter[] = [{ resolve, reject }];
-      this.#groups.set(key, members);
-      // setImmediate: every reserver that asks in this turn of the event loop joins the group.
-      setImmediate(() => {
-        this.#groups.delete(key);
-        this.#db.run<ReservedRow>(QUEUE_SQL.reserve, [queues, this.clock.now(), members.length]).then(
-          (rows) => {
-            rows.sort((a, b) => a.priority - b.priority || a.id - b.id);
-            for (const [i, m] of members.entries()) m.resolve(rows[i]);
-          },
-          (err: unknown) => {
-            for (const m of members) m.reject(err);
-          },
-        );
-      });
-    });
+    return this.#groups.join(
+      queues.join("\u0000"),
+      (close) =>
+        // setImmediate: every reserver that asks in this turn of the event loop joins the group.
+        new Promise<ReservedRow[]>((resolve, reject) =>
+          setImmediate(() =>
+            this.#db.run<ReservedRow>(QUEUE_SQL.reserve, [queues, this.clock.now(), close()]).then(resolve, reject),
+          ),
+        ),
+    );
   }
 
   async kick(queue: string, bound: number): Promise<number> {

@@ -14,6 +14,7 @@ import {
   type ReserveOptions,
 } from "../contract.ts";
 import { reserveLoop } from "../reserve-loop.ts";
+import { TakeGroups } from "../take-groups.ts";
 import {
   type EntryRow,
   type Owner,
@@ -32,11 +33,6 @@ export interface SqliteQueueOptions {
    * reservers at once. @defaultValue 50
    */
   pollMs?: number;
-}
-
-interface TakeWaiter {
-  resolve: (row: ReservedRow | undefined) => void;
-  reject: (err: unknown) => void;
 }
 
 /** See #promote: a few ms of lateness on a delay, for one statement per batch instead of one per reserve. */
@@ -60,7 +56,7 @@ export class SqliteQueue implements Queue {
   /** Each handle this queue gave out, with the reservation it owns. */
   readonly #owners = new WeakMap<Reserved, Owner>();
   /** Reservers of each queue waiting for this tick's grouped lease (see #takeGrouped). */
-  readonly #groups = new Map<string, TakeWaiter[]>();
+  readonly #groups = new TakeGroups<ReservedRow>();
   /** When each queue's due delayed entries were last promoted (clock ms). */
   readonly #promotedAt = new Map<string, number>();
   #poller: NodeJS.Timeout | undefined;
@@ -151,31 +147,15 @@ export class SqliteQueue implements Queue {
    * and hands them out most urgent first (50 idle slots cost one UPDATE, not 50).
    */
   #takeGrouped(queue: string): Promise<ReservedRow | undefined> {
-    return new Promise((resolve, reject) => {
-      const group = this.#groups.get(queue);
-      if (group) {
-        group.push({ resolve, reject });
-        return;
-      }
-      const members: TakeWaiter[] = [{ resolve, reject }];
-      this.#groups.set(queue, members);
+    return this.#groups.join(queue, (close) =>
       this.#write(() => {
-        // Later reservers start a new group: this one's size is fixed now.
-        this.#groups.delete(queue);
+        const limit = close();
         if (this.#closed) return [];
         const now = this.#clock.now();
         this.#promote(queue, now);
-        const rows = this.#sql.reserveMany.all({ queue, now, limit: members.length });
-        return rows.sort((a, b) => a.priority - b.priority || a.id - b.id);
-      }).then(
-        (rows) => {
-          for (const [i, m] of members.entries()) m.resolve(rows[i]);
-        },
-        (err: unknown) => {
-          for (const m of members) m.reject(err);
-        },
-      );
-    });
+        return this.#sql.reserveMany.all({ queue, now, limit });
+      }),
+    );
   }
 
   /** Leases the most urgent reservable entry of several queues; runs inside a group-commit op. */
