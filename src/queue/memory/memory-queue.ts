@@ -12,6 +12,7 @@ import {
   type Reserved,
   type ReserveOptions,
 } from "../contract.ts";
+import { reportedState } from "../reported-state.ts";
 import { reserveLoop } from "../reserve-loop.ts";
 
 interface Entry {
@@ -175,8 +176,7 @@ export class MemoryQueue implements Queue {
 
   /** The state Beanstalkd would report: due delayed entries and expired leases count as ready. */
   #stateOf(e: Entry): EntryState {
-    if ((e.state === "delayed" || e.state === "reserved") && e.dueAt <= this.#clock.now()) return "ready";
-    return e.state;
+    return reportedState(e.state, e.dueAt, this.#clock.now());
   }
 
   #statsOf(e: Entry): EntryStats {

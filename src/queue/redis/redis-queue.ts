@@ -16,6 +16,7 @@ import {
   type Reserved,
   type ReserveOptions,
 } from "../contract.ts";
+import { reportedState } from "../reported-state.ts";
 import { reserveLoop } from "../reserve-loop.ts";
 
 export interface RedisQueueOptions {
@@ -126,12 +127,10 @@ export class RedisQueue implements Queue {
     const h = await onceReady(this.#client, () => this.#client.hGetAll(this.keys.entry(id)));
     if (h.state === undefined) return null;
     const num = (field: string): number => Number(h[field] ?? 0);
-    const timed = h.state === "delayed" || h.state === "reserved";
     return {
       id,
       queue: h.queue ?? "",
-      // The state Beanstalkd would report: due delays and expired leases count as ready.
-      state: timed && num("due_at") <= this.#clock.now() ? "ready" : (h.state as EntryState),
+      state: reportedState(h.state as EntryState, num("due_at"), this.#clock.now()),
       priority: num("priority"),
       ttrSeconds: num("ttr_ms") / 1000,
       reserves: num("reserves"),

@@ -13,6 +13,7 @@ import {
   type Reserved,
   type ReserveOptions,
 } from "../contract.ts";
+import { reportedState } from "../reported-state.ts";
 import { reserveLoop } from "../reserve-loop.ts";
 import { TakeGroups } from "../take-groups.ts";
 import {
@@ -257,11 +258,10 @@ export class SqliteQueue implements Queue {
 
   /** The state Beanstalkd would report: due delays and expired leases count as ready. */
   #statsOf(row: EntryRow): EntryStats {
-    const timed = row.state === "delayed" || row.state === "reserved";
     return {
       id: String(row.id),
       queue: row.queue,
-      state: timed && row.due_at <= this.#clock.now() ? "ready" : row.state,
+      state: reportedState(row.state, row.due_at, this.#clock.now()),
       priority: row.priority,
       ttrSeconds: row.ttr_ms / 1000,
       reserves: row.reserves,
