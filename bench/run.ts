@@ -9,7 +9,7 @@
 //   http      - POST /job/noop on each backend vs a bare Fastify JSON route, alternating rounds → req/s, ratio
 //   latency   - POST → start and POST → result at a steady 200 jobs/s → p50/p90/p99/max ms
 // No pass/fail here: the figures are read as ratios within one run (the machines are noisy).
-// BENCH_ONLY=process|http|latency, BENCH_JOBS, BENCH_REPEATS, BENCH_HTTP_SECONDS, BENCH_HTTP_ROUNDS,
+// BENCH_ONLY=process|http|latency, BENCH_BACKENDS=sqlite,postgres,redis (default all), BENCH_JOBS, BENCH_REPEATS, BENCH_HTTP_SECONDS, BENCH_HTTP_ROUNDS,
 // BENCH_LATENCY_SECONDS, BENCH_POSTGRES_URL, BENCH_REDIS_URL.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,11 +26,15 @@ const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
 /** SQLite figures are the median of this many runs: single runs vary by ±20% on these machines. */
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 
-const backends: BenchBackend[] = [sqliteBackend(mkdtempSync(join(tmpdir(), "zerog-bench-")))];
+const wanted = new Set((process.env.BENCH_BACKENDS ?? "sqlite,postgres,redis").split(","));
+const backends: BenchBackend[] = wanted.has("sqlite")
+  ? [sqliteBackend(mkdtempSync(join(tmpdir(), "zerog-bench-")))]
+  : [];
 for (const [name, make] of [
   ["postgres", postgresBackend],
   ["redis", redisBackend],
 ] as const) {
+  if (!wanted.has(name)) continue;
   if (await reachable(PEER_URLS[name])) backends.push(make());
   else report({ bench: "skipped", backend: name, reason: `${PEER_URLS[name]} does not answer` });
 }

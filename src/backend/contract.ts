@@ -1,9 +1,31 @@
-import type { Cas, Datastore } from "../datastore/contract.ts";
+import type { Cas, Datastore, Versioned } from "../datastore/contract.ts";
 import type { JobDocument } from "../job/document.ts";
-import type { PutOptions, Queue, QueueEntryId, Reserved } from "../queue/contract.ts";
+import type { PutOptions, Queue, QueueEntryId, Reserved, ReserveOptions } from "../queue/contract.ts";
 
 /** What becomes of a job's queue entry once its document records the outcome. */
 export type EntrySettlement = { kind: "delete" } | { kind: "release"; delaySeconds: number };
+
+/** A reserved entry and, when the backend read it in the same round trip, its job's document. */
+export interface ReservedJob {
+  entry: Reserved;
+  /** The document of the job the entry's body names; absent when not read with the reserve (the worker reads it). */
+  document?: Versioned<JobDocument>;
+  /**
+   * Set when the backend also started the run in the same transaction: `document` is already
+   * written with `startRun(attempt + 1, claim.workerId, now)` applied (its cas is the new
+   * version). Backends do it only for a job that is queued or delayed, not running and not
+   * killed; every other case is left to the worker's outcome table. `undo` holds the changed
+   * fields as they were, for a worker that then finds it cannot load the job (its params no
+   * longer match the schema) and must leave the document as if never claimed.
+   */
+  claimed?: { undo: Partial<JobDocument> };
+}
+
+/** Asks `reserveJob` to start the run too, for this worker, of a job of one of these types. */
+export interface ClaimRequest {
+  workerId: string;
+  jobTypes: readonly string[];
+}
 
 /** A datastore and a queue used together, plus what needs both at once. */
 export interface Backend {
@@ -20,6 +42,11 @@ export interface Backend {
    * An entry that is no longer ours is left alone: its new holder reads the recorded outcome.
    */
   settle(doc: JobDocument, cas: Cas, entry: Reserved, settlement: EntrySettlement): Promise<Cas>;
+  /**
+   * Optional fast path for workers: `queue.reserve`, plus the entry's job document read in the
+   * same round trip where datastore and queue share a store. Same waiting rules as `reserve`.
+   */
+  reserveJob?(queues: readonly string[], opts: ReserveOptions, claim?: ClaimRequest): Promise<ReservedJob | null>;
   close(): Promise<void>;
 }
 

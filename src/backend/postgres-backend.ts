@@ -2,19 +2,40 @@ import type { Cas } from "../datastore/contract.ts";
 import { type CasRow, casOf, PostgresDatastore, versionOf } from "../datastore/postgres/postgres-datastore.ts";
 import { AlreadyExistsError, CasMismatchError, JobNotFoundError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
+import { type BatchOutcome, TickBatcher } from "../internal/tick-batcher.ts";
 import type { JobDocument } from "../job/document.ts";
+import { elementWithDoc, jsonArray, runBatch, UNIQUE_VIOLATION } from "../postgres/batches.ts";
 import { migrate } from "../postgres/migrate.ts";
 import { PG_POOL_DEFAULTS, PgPool } from "../postgres/pool.ts";
 import { sqlFile } from "../postgres/sql.ts";
-import type { PutOptions, QueueEntryId, Reserved } from "../queue/contract.ts";
+import type { PutOptions, QueueEntryId, Reserved, ReserveOptions } from "../queue/contract.ts";
 import { PostgresQueue } from "../queue/postgres/postgres-queue.ts";
-import { releasedAt } from "../queue/postgres/queue-statements.ts";
-import { type Backend, type EntrySettlement, queueBodyOf } from "./contract.ts";
+import { type NewEntry, type Owner, releasedAt } from "../queue/postgres/queue-statements.ts";
+import { type Backend, type ClaimRequest, type EntrySettlement, queueBodyOf, type ReservedJob } from "./contract.ts";
 
-const SQL = { createJob: sqlFile("create-job"), settle: sqlFile("settle") } as const;
+const SQL = {
+  createJob: sqlFile("create-job"),
+  createJobs: sqlFile("create-jobs"),
+  settle: sqlFile("settle"),
+  settleBatch: sqlFile("settle-batch"),
+} as const;
 
-/** SQLSTATE unique_violation: on create-job, the uuid is taken. */
-const UNIQUE_VIOLATION = "23505";
+/** One job to create: the document and its entry's columns. */
+interface Create {
+  doc: JobDocument;
+  entry: NewEntry;
+}
+
+/** One run to settle: the outcome, the version it replaces, and what becomes of the entry it owns. */
+interface Settle {
+  doc: JobDocument;
+  version: number;
+  owner: Owner;
+  kind: EntrySettlement["kind"];
+  to: { state: "ready" | "delayed"; dueMs: number };
+}
+
+type SettleRow = CasRow & { settled: boolean | number };
 
 export interface OpenPostgresOptions {
   /** postgres://user@host:port/db */
@@ -37,6 +58,22 @@ export class PostgresBackend implements Backend {
   readonly datastore: PostgresDatastore;
   readonly queue: PostgresQueue;
   readonly #db: PgPool;
+  /** Creates of one tick (a burst of POSTs) share one statement and one commit. */
+  readonly #creates = new TickBatcher<Create, QueueEntryId>({
+    keyOf: (c) => c.doc.uuid,
+    run: (items) =>
+      runBatch(items, {
+        single: (c) => this.#createOne(c),
+        many: (cs) => this.#createMany(cs),
+        // A taken uuid aborts the whole batch: each then runs alone, so only its own create fails.
+        retryAloneOn: [UNIQUE_VIOLATION],
+      }),
+  });
+  /** Settles of one tick (a worker's slots finishing together) share one statement and one commit. */
+  readonly #settles = new TickBatcher<Settle, SettleRow | undefined>({
+    keyOf: (s) => s.doc.uuid,
+    run: (items) => runBatch(items, { single: (s) => this.#settleOne(s), many: (ss) => this.#settleMany(ss) }),
+  });
 
   constructor(db: PgPool, queue: PostgresQueue) {
     this.#db = db;
@@ -46,7 +83,13 @@ export class PostgresBackend implements Backend {
 
   /** Document and entry in one statement: never one without the other; a taken uuid creates neither. */
   async createJob(doc: JobDocument, put: PutOptions): Promise<QueueEntryId> {
-    const e = this.queue.newEntry(put);
+    const entry = this.queue.newEntry(put);
+    const id = await this.#creates.add({ doc, entry });
+    if (entry.state === "ready") this.queue.announce(doc.queueName);
+    return id;
+  }
+
+  async #createOne({ doc, entry: e }: Create): Promise<QueueEntryId> {
     const values = [
       doc.uuid,
       doc.jobType,
@@ -60,15 +103,40 @@ export class PostgresBackend implements Backend {
       e.state,
       e.dueMs,
     ];
-    let rows: { id: number }[];
     try {
-      rows = await this.#db.run<{ id: number }>(SQL.createJob, values);
+      const [row] = await this.#db.run<{ id: number }>(SQL.createJob, values);
+      return String(row?.id);
     } catch (err) {
       if ((err as { code?: unknown }).code === UNIQUE_VIOLATION) throw new AlreadyExistsError(doc.uuid);
       throw err;
     }
-    if (e.state === "ready") this.queue.announce(doc.queueName);
-    return String(rows[0]?.id);
+  }
+
+  async #createMany(cs: Create[]): Promise<BatchOutcome<QueueEntryId>[]> {
+    const json = jsonArray(
+      cs.map(({ doc, entry: e }) =>
+        elementWithDoc(
+          {
+            uuid: doc.uuid,
+            type: doc.jobType,
+            state: doc.state,
+            created: doc.createdAt,
+            queue: doc.queueName,
+            body: queueBodyOf(doc.uuid),
+            priority: e.priority,
+            ttr: e.ttrMs,
+            entryState: e.state,
+            due: e.dueMs,
+          },
+          doc,
+        ),
+      ),
+    );
+    const rows = await this.#db.run<{ n: number; id: number }>(SQL.createJobs, [json]);
+    return cs.map((_, i) => {
+      const row = rows[i];
+      return row ? { ok: true, value: String(row.id) } : { ok: false, error: new Error("create-jobs: missing row") };
+    });
   }
 
   /**
@@ -82,20 +150,52 @@ export class PostgresBackend implements Backend {
       throw (await this.datastore.read(doc.uuid)) ? new CasMismatchError(doc.uuid) : new JobNotFoundError(doc.uuid);
     }
     const to = releasedAt(this.queue.clock.now(), settlement.kind === "release" ? settlement.delaySeconds : 0);
-    const [row] = await this.#db.run<CasRow & { settled: number }>(SQL.settle, [
-      doc.uuid,
-      doc.state,
-      JSON.stringify(doc),
-      version,
-      owner.id,
-      owner.token,
-      settlement.kind,
-      to.state,
-      to.dueMs,
-    ]);
+    const row = await this.#settles.add({ doc, version, owner, kind: settlement.kind, to });
     const written = casOf(doc.uuid, row);
     if (row?.settled && to.state === "ready" && settlement.kind === "release") this.queue.announce(entry.queue);
     return written;
+  }
+
+  /** Reserves with each entry's document read (and its run started) in the same statement. */
+  reserveJob(queues: readonly string[], opts: ReserveOptions, claim?: ClaimRequest): Promise<ReservedJob | null> {
+    return this.queue.reserveJob(queues, opts, claim);
+  }
+
+  async #settleOne(s: Settle): Promise<SettleRow | undefined> {
+    const [row] = await this.#db.run<SettleRow>(SQL.settle, [
+      s.doc.uuid,
+      s.doc.state,
+      JSON.stringify(s.doc),
+      s.version,
+      s.owner.id,
+      s.owner.token,
+      s.kind,
+      s.to.state,
+      s.to.dueMs,
+    ]);
+    return row;
+  }
+
+  async #settleMany(ss: Settle[]): Promise<BatchOutcome<SettleRow | undefined>[]> {
+    const json = jsonArray(
+      ss.map((s) =>
+        elementWithDoc(
+          {
+            uuid: s.doc.uuid,
+            state: s.doc.state,
+            version: s.version,
+            entry: s.owner.id,
+            token: s.owner.token,
+            kind: s.kind,
+            to: s.to.state,
+            due: s.to.dueMs,
+          },
+          s.doc,
+        ),
+      ),
+    );
+    const rows = await this.#db.run<SettleRow>(SQL.settleBatch, [json]);
+    return ss.map((_, i) => ({ ok: true, value: rows[i] }));
   }
 
   /** Ends pending reserves, then the LISTEN connection and the pool. */

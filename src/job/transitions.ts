@@ -1,4 +1,4 @@
-import { KILLED_BY_USER } from "./document.ts";
+import { type JobDocument, KILLED_BY_USER } from "./document.ts";
 import type { Mutation } from "./document-writer.ts";
 
 /**
@@ -57,14 +57,20 @@ export function setData(data: unknown): Mutation {
   };
 }
 
+/**
+ * What a new run sets besides `attempt`; a backend that claims in its reserve statement
+ * (Backend.reserveJob) writes exactly these, so the two ways of starting a run cannot drift.
+ */
+export function startRunFields(workerId: string, at: string) {
+  return { running: true, state: "running", workerId, startedAt: at } as const satisfies Partial<JobDocument>;
+}
+
 /** A worker takes the job: a new attempt begins, and `running` says so until the run ends. */
 export function startRun(attempt: number, workerId: string, at: string): Mutation {
+  const fields = startRunFields(workerId, at);
   return (d) => {
+    Object.assign(d, fields);
     d.attempt = attempt;
-    d.running = true;
-    d.state = "running";
-    d.workerId = workerId;
-    d.startedAt = at;
   };
 }
 

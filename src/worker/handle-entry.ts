@@ -1,11 +1,12 @@
 import type { EventEmitter } from "node:events";
 import type { Logger } from "pino";
-import type { Backend } from "../backend/contract.ts";
+import type { Backend, ReservedJob } from "../backend/contract.ts";
+import type { Cas } from "../datastore/contract.ts";
 import { isZeroGError } from "../errors.ts";
 import { followAbort } from "../internal/abort.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { JobClass } from "../job/base-job.ts";
-import { INTERNAL_ERROR, KILLED_BY_USER, NO_RESULT } from "../job/document.ts";
+import { INTERNAL_ERROR, type JobDocument, KILLED_BY_USER, NO_RESULT } from "../job/document.ts";
 import { type DocumentWrite, DocumentWriter, type Mutation } from "../job/document-writer.ts";
 import type { JobRegistry } from "../job/registry.ts";
 import * as t from "../job/transitions.ts";
@@ -40,50 +41,33 @@ const NEVER = new AbortController().signal;
 /**
  * SPEC §4's outcome table, in one place: loads the entry's job, handles a killed previous run,
  * claims a new attempt, runs it, then records the outcome and settles the entry (one
- * transaction where the backend allows).
+ * transaction where the backend allows). `taken` is what Backend.reserveJob read (and maybe
+ * claimed) with the reserve.
  */
-export async function handleEntry(entry: Reserved, ctx: EntryContext, retried = false): Promise<void> {
+export async function handleEntry(
+  entry: Reserved,
+  ctx: EntryContext,
+  taken?: Omit<ReservedJob, "entry">,
+  retried = false,
+): Promise<void> {
   const { datastore } = ctx.backend;
-  const loaded = await loadJob(entry.body, datastore, ctx.registry);
-  if (loaded.kind === "unloadable") return handleUnloadable(entry, loaded, ctx);
+  const fast = retried ? undefined : taken;
+  const loaded = await loadJob(entry.body, datastore, ctx.registry, fast?.document);
+  if (loaded.kind === "unloadable") {
+    if (fast?.claimed && fast.document) return handleUnloadable(entry, await undoClaim(loaded, fast, ctx), ctx);
+    return handleUnloadable(entry, loaded, ctx);
+  }
   const { jobClass, doc } = loaded;
   const now = (): string => new Date(ctx.clock.now()).toISOString();
   const writer = (d: typeof doc, cas: string, attempt: number): DocumentWriter =>
     new DocumentWriter(datastore, d, cas, { attempt, clock: ctx.clock, flushIntervalMs: null });
 
-  // Finished earlier, but the entry's delete was lost (a crash in between): just drop the entry.
-  if (doc.state === "finished") {
-    await entry.delete().catch(ignoreLostEntry);
-    return emitSettled(ctx, doc, { kind: "delete", resultCode: doc.resultCode });
-  }
-
-  // A claim that loses a CAS race to a user's kill (or a finish) must not start the run on top of it.
-  const claim = new DocumentWriter(datastore, doc, loaded.cas, {
-    attempt: doc.attempt,
-    clock: ctx.clock,
-    flushIntervalMs: null,
-    refuseIf: (fresh) => (fresh.state === "finished" || fresh.killRequested ? "finished or killed meanwhile" : null),
-  });
-  if (doc.killRequested) {
-    // Killed while queued, or while its last run's process died: never run again.
-    return recordAndSettle(claim, t.killedByUser(now()), entry, { kind: "delete", resultCode: KILLED_BY_USER }, ctx);
-  }
-  if (doc.running) {
-    // The previous run never recorded an outcome: its process died (crash, OOM, kill -9).
-    claim.mutate(t.addError(INTERNAL_ERROR, "job was killed", now()));
-    const decision = new jobClass({ writer: claim, signal: NEVER, clock: ctx.clock }).continueRunning();
-    if (decision !== NO_RESULT) {
-      logFor(ctx, doc).warn({ resultCode: decision }, "previous run was killed; finishing");
-      return recordAndSettle(claim, t.finish(decision, now()), entry, { kind: "delete", resultCode: decision }, ctx);
-    }
-    logFor(ctx, doc).warn("previous run was killed; restarting");
-    claim.mutate(t.addEvent("Killed - restarting", now()));
-  }
-  const attempt = doc.attempt + 1;
-  if (!(await commitOrFenced(claim, t.startRun(attempt, ctx.workerId, now()), ctx))) {
-    // Still our entry: look again once, so a job finished or killed meanwhile is settled now, not after its TTR.
-    return retried ? undefined : handleEntry(entry, ctx, true);
-  }
+  // The backend started the run with the reserve (the plain case): straight to running it.
+  const started = fast?.claimed
+    ? { doc, cas: loaded.cas, attempt: doc.attempt }
+    : await startAttempt(entry, loaded, ctx, retried);
+  if (!started) return;
+  const { attempt } = started;
   ctx.events.emit("job:started", { uuid: doc.uuid, jobType: doc.jobType, attempt });
 
   // The job's signal fires on shutdown, on a lost reservation, or (from the runner) when fenced off.
@@ -94,7 +78,7 @@ export async function handleEntry(entry: Reserved, ctx: EntryContext, retried = 
   const killWatch = startKillWatch(datastore, doc.uuid, ctx.options.killPollMs, (r) => abort.abort(r), onError);
   let report: RunReport;
   try {
-    report = await ctx.runner.run({ jobClass, doc: claim.doc, cas: claim.cas, attempt, abort });
+    report = await ctx.runner.run({ jobClass, doc: started.doc, cas: started.cas, attempt, abort });
   } finally {
     heartbeat.stop();
     killWatch.stop();
@@ -109,6 +93,74 @@ export async function handleEntry(entry: Reserved, ctx: EntryContext, retried = 
   const killed = abort.signal.reason instanceof KilledByUserError || report.doc.killRequested;
   const action = killed ? killOutcome(out, now()) : recordOutcome(report, out, jobClass, ctx, now());
   return recordAndSettle(out, () => undefined, entry, action, ctx);
+}
+
+/**
+ * The outcome table's rows before a run: a finished job's stray entry is dropped, a killed job
+ * ends with 410, a run whose process died is counted; then a new attempt is claimed through
+ * CAS. Resolves with the claimed document, or null when the entry was dealt with otherwise.
+ */
+async function startAttempt(
+  entry: Reserved,
+  { jobClass, doc, cas }: Extract<LoadedJob, { kind: "loaded" }>,
+  ctx: EntryContext,
+  retried: boolean,
+): Promise<{ doc: JobDocument; cas: Cas; attempt: number } | null> {
+  const now = (): string => new Date(ctx.clock.now()).toISOString();
+  // Finished earlier, but the entry's delete was lost (a crash in between): just drop the entry.
+  if (doc.state === "finished") {
+    await entry.delete().catch(ignoreLostEntry);
+    emitSettled(ctx, doc, { kind: "delete", resultCode: doc.resultCode });
+    return null;
+  }
+
+  // A claim that loses a CAS race to a user's kill (or a finish) must not start the run on top of it.
+  const claim = new DocumentWriter(ctx.backend.datastore, doc, cas, {
+    attempt: doc.attempt,
+    clock: ctx.clock,
+    flushIntervalMs: null,
+    refuseIf: (fresh) => (fresh.state === "finished" || fresh.killRequested ? "finished or killed meanwhile" : null),
+  });
+  if (doc.killRequested) {
+    // Killed while queued, or while its last run's process died: never run again.
+    await recordAndSettle(claim, t.killedByUser(now()), entry, { kind: "delete", resultCode: KILLED_BY_USER }, ctx);
+    return null;
+  }
+  if (doc.running) {
+    // The previous run never recorded an outcome: its process died (crash, OOM, kill -9).
+    claim.mutate(t.addError(INTERNAL_ERROR, "job was killed", now()));
+    const decision = new jobClass({ writer: claim, signal: NEVER, clock: ctx.clock }).continueRunning();
+    if (decision !== NO_RESULT) {
+      logFor(ctx, doc).warn({ resultCode: decision }, "previous run was killed; finishing");
+      await recordAndSettle(claim, t.finish(decision, now()), entry, { kind: "delete", resultCode: decision }, ctx);
+      return null;
+    }
+    logFor(ctx, doc).warn("previous run was killed; restarting");
+    claim.mutate(t.addEvent("Killed - restarting", now()));
+  }
+  const attempt = doc.attempt + 1;
+  if (!(await commitOrFenced(claim, t.startRun(attempt, ctx.workerId, now()), ctx))) {
+    // Still our entry: look again once, so a job finished or killed meanwhile is settled now, not after its TTR.
+    if (!retried) await handleEntry(entry, ctx, undefined, true);
+    return null;
+  }
+  return { doc: claim.doc, cas: claim.cas, attempt };
+}
+
+/**
+ * The backend claimed a job the worker then could not load (its params no longer match the
+ * schema): put the claimed fields back, so the document reads as never started, then handle
+ * it as unloadable.
+ */
+async function undoClaim(
+  loaded: Extract<LoadedJob, { kind: "unloadable" }>,
+  { document, claimed }: Omit<ReservedJob, "entry">,
+  ctx: EntryContext,
+): Promise<Extract<LoadedJob, { kind: "unloadable" }>> {
+  if (!document || !claimed) return loaded;
+  const doc: JobDocument = { ...document.value, ...claimed.undo, updatedAt: new Date(ctx.clock.now()).toISOString() };
+  const cas = await ctx.backend.datastore.replace(doc, document.cas);
+  return { ...loaded, stored: { doc, cas } };
 }
 
 /** Applies the outcome of a run to the document (not yet written) and says what to do with the entry. */

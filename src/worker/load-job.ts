@@ -1,5 +1,5 @@
 import { uuidOfQueueBody } from "../backend/contract.ts";
-import type { Cas, Datastore } from "../datastore/contract.ts";
+import type { Cas, Datastore, Versioned } from "../datastore/contract.ts";
 import type { JobClass } from "../job/base-job.ts";
 import type { JobDocument } from "../job/document.ts";
 import type { JobRegistry } from "../job/registry.ts";
@@ -13,13 +13,19 @@ export type LoadedJob =
  * The job a queue entry names, or why it cannot be run (SPEC §4, first row): no document,
  * an unknown type, or a document that is corrupt. Backend failures are thrown, not reported
  * as unloadable: the entry is then left to its TTR rather than counted against the job.
+ * `prefetched` is the document when the backend read it with the reserve (Backend.reserveJob).
  */
-export async function loadJob(body: string, datastore: Datastore, registry: JobRegistry): Promise<LoadedJob> {
+export async function loadJob(
+  body: string,
+  datastore: Datastore,
+  registry: JobRegistry,
+  prefetched?: Versioned<JobDocument>,
+): Promise<LoadedJob> {
   const uuid = uuidOfQueueBody(body);
   if (uuid === null) return { kind: "unloadable", reason: "the queue entry's body is not a job uuid" };
-  let read: Awaited<ReturnType<Datastore["read"]>>;
+  let read: Versioned<JobDocument> | null;
   try {
-    read = await datastore.read(uuid);
+    read = prefetched?.value.uuid === uuid ? prefetched : await datastore.read(uuid);
   } catch (err) {
     if (err instanceof SyntaxError)
       return { kind: "unloadable", reason: `job ${uuid}: corrupt document (${err.message})` };

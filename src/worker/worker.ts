@@ -1,11 +1,11 @@
 import { EventEmitter, setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Backend } from "../backend/contract.ts";
+import type { Backend, ClaimRequest, ReservedJob } from "../backend/contract.ts";
 import { openBackend } from "../backend/open-backend.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import { defaultLogger, type Logger } from "../internal/logger.ts";
 import { JobRegistry } from "../job/registry.ts";
-import type { Queue } from "../queue/contract.ts";
+import type { ReserveOptions } from "../queue/contract.ts";
 import type { WorkerEventMap } from "./events.ts";
 import { type EntryContext, handleEntry } from "./handle-entry.ts";
 import { InlineRunner } from "./inline-runner.ts";
@@ -101,7 +101,7 @@ export class Worker {
       shutdownSignal: this.#shutdown.signal,
     };
     this.#logger.info({ concurrency: this.options.concurrency, queue: this.options.queueName }, "worker started");
-    this.#slots = Array.from({ length: this.options.concurrency }, () => this.#slot(backend.queue, ctx));
+    this.#slots = Array.from({ length: this.options.concurrency }, () => this.#slot(ctx));
   }
 
   /**
@@ -122,18 +122,21 @@ export class Worker {
     this.#logger.info("worker stopped");
   }
 
-  async #slot(queue: Queue, ctx: EntryContext): Promise<void> {
+  async #slot(ctx: EntryContext): Promise<void> {
     let failures = 0;
+    const claim: ClaimRequest = { workerId: this.id, jobTypes: this.registry.types() };
     while (!this.#stopping.signal.aborted) {
       try {
-        const entry = await queue.reserve([this.options.queueName], {
-          timeoutMs: this.options.reserveTimeoutMs,
-          signal: this.#stopping.signal,
-        });
-        if (!entry) continue;
+        const taken = await reserveJob(
+          ctx.backend,
+          [this.options.queueName],
+          { timeoutMs: this.options.reserveTimeoutMs, signal: this.#stopping.signal },
+          claim,
+        );
+        if (!taken) continue;
         this.#busy++;
         try {
-          await handleEntry(entry, ctx);
+          await handleEntry(taken.entry, ctx, taken);
         } finally {
           this.#busy--;
         }
@@ -149,4 +152,16 @@ export class Worker {
       }
     }
   }
+}
+
+/** The backend's reserve-with-document when it has one, else a plain reserve (the document is read after). */
+async function reserveJob(
+  backend: Backend,
+  queues: readonly string[],
+  opts: ReserveOptions,
+  claim: ClaimRequest,
+): Promise<ReservedJob | null> {
+  if (backend.reserveJob) return backend.reserveJob(queues, opts, claim);
+  const entry = await backend.queue.reserve(queues, opts);
+  return entry ? { entry } : null;
 }

@@ -261,6 +261,8 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
           const doc = await dump(uuid);
           expect(doc.resultCode).toBe(500);
           expect(doc.state).toBe("finished");
+          // Never started: a backend that claims with its reserve put the claim back.
+          expect(doc).toMatchObject({ attempt: 0, running: false, startedAt: null, workerId: null });
           expect(doc.errors).toEqual([
             expect.objectContaining({ errorCode: 500, msg: expect.stringMatching(/^job cannot be loaded: /) }),
           ]);

@@ -21,6 +21,9 @@ const Q = "test_jobs";
 /** Long enough that only LISTEN/NOTIFY can explain a quick wake-up. */
 const NO_POLL = { pollMs: 3_600_000 };
 const PUT = { priority: 1024, ttrSeconds: 60 };
+const fail = (): never => {
+  throw new Error("missing");
+};
 
 describe.skipIf(url === null)("PostgresBackend", () => {
   const u = url ?? "";
@@ -113,6 +116,92 @@ describe.skipIf(url === null)("PostgresBackend", () => {
     const cas = await b.settle({ ...cur.value, state: "finished" }, cur.cas, mine, { kind: "delete" });
     expect((await b.datastore.read(doc.uuid))?.cas).toBe(cas);
     expect(await b.queue.entryStats(theirs.id)).toMatchObject({ state: "reserved", reserves: 3, timeouts: 1 });
+  });
+
+  it("batches concurrent creates, replaces and settles, each element with its own answer", async () => {
+    const b = await open();
+    const taken = makeDocument();
+    await b.datastore.create(taken);
+    const docs = Array.from({ length: 4 }, () => makeDocument());
+    // One tick: five creates in one batch; the taken uuid fails alone and changes nothing.
+    const created = await Promise.allSettled([...docs, { ...taken, jobType: "other" }].map((d) => b.createJob(d, PUT)));
+    expect(created.map((c) => c.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "fulfilled", "rejected"]);
+    expect(isZeroGError((created[4] as PromiseRejectedResult).reason, "ZEROG_ALREADY_EXISTS")).toBe(true);
+    expect((await b.datastore.read(taken.uuid))?.value).toEqual(taken);
+    expect(await b.queue.stats(Q)).toMatchObject({ ready: 4 });
+    for (const [i, d] of docs.entries()) {
+      const id = (created[i] as PromiseFulfilledResult<string>).value;
+      expect((await b.datastore.read(d.uuid))?.value.queueJobId).toBe(id);
+    }
+
+    // Replaces in one tick: a stale version fails alone.
+    const reads = await Promise.all(docs.map(async (d) => (await b.datastore.read(d.uuid)) ?? fail()));
+    const replaced = await Promise.allSettled(
+      reads.map((r, i) => b.datastore.replace({ ...r.value, completeness: 0.5 }, i === 2 ? "999" : r.cas)),
+    );
+    expect(replaced.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    expect(isZeroGError((replaced[2] as PromiseRejectedResult).reason, "ZEROG_CAS_MISMATCH")).toBe(true);
+    expect((await b.datastore.read(docs[2]?.uuid ?? ""))?.value.completeness).toBe(0);
+    expect((await b.datastore.read(docs[0]?.uuid ?? ""))?.value.completeness).toBe(0.5);
+
+    // Settles in one tick: one deletes, one releases, one has a stale version (nothing of it changes).
+    const entries = await Promise.all(docs.map(() => mustReserve(b)));
+    const byUuid = new Map(entries.map((e) => [JSON.parse(e.body) as string, e]));
+    const now = await Promise.all(docs.map(async (d) => (await b.datastore.read(d.uuid)) ?? fail()));
+    const entryOf = (i: number): Reserved => byUuid.get(docs[i]?.uuid ?? "") ?? fail();
+    const settled = await Promise.allSettled([
+      b.settle({ ...(now[0]?.value ?? fail()), state: "finished" }, now[0]?.cas ?? "", entryOf(0), { kind: "delete" }),
+      b.settle({ ...(now[1]?.value ?? fail()), state: "queued" }, now[1]?.cas ?? "", entryOf(1), {
+        kind: "release",
+        delaySeconds: 30,
+      }),
+      b.settle({ ...(now[2]?.value ?? fail()), state: "finished" }, "7", entryOf(2), { kind: "delete" }),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
+    expect(isZeroGError((settled[2] as PromiseRejectedResult).reason, "ZEROG_CAS_MISMATCH")).toBe(true);
+    expect(await b.queue.entryStats(entryOf(0).id)).toBeNull();
+    expect(await b.queue.entryStats(entryOf(1).id)).toMatchObject({ state: "delayed", releases: 1 });
+    expect(await b.queue.entryStats(entryOf(2).id)).toMatchObject({ state: "reserved" });
+    expect((await b.datastore.read(docs[0]?.uuid ?? ""))?.value.state).toBe("finished");
+    expect((await b.datastore.read(docs[2]?.uuid ?? ""))?.value.state).toBe("queued");
+  });
+
+  it("reserveJob reads each entry's document, and starts the run only in the plain case", async () => {
+    const b = await open();
+    const plain = makeDocument();
+    const killed = makeDocument({ killRequested: true });
+    const dead = makeDocument({ running: true, state: "running", attempt: 1 });
+    const foreign = makeDocument({ jobType: "not_mine" });
+    for (const d of [plain, killed, dead, foreign]) await b.createJob(d, PUT);
+    await b.queue.put(Q, JSON.stringify("no-such-job"), PUT);
+    const claim = { workerId: "host:svc:1", jobTypes: ["test_job"] };
+    const taken = await Promise.all(Array.from({ length: 5 }, () => b.reserveJob([Q], { timeoutMs: 1000 }, claim)));
+    const byBody = new Map(taken.map((t) => [t?.entry.body, t]));
+
+    const p = byBody.get(JSON.stringify(plain.uuid));
+    expect(p?.claimed?.undo).toEqual({
+      attempt: 0,
+      running: false,
+      state: "queued",
+      workerId: null,
+      startedAt: null,
+      updatedAt: plain.updatedAt,
+    });
+    expect(p?.document?.value).toMatchObject({ attempt: 1, running: true, state: "running", workerId: claim.workerId });
+    const stored = await b.datastore.read(plain.uuid);
+    expect(stored).toEqual(p?.document);
+    expect((await b.datastore.list({ state: "running" })).map((d) => d.uuid)).toContain(plain.uuid);
+
+    for (const d of [killed, dead, foreign]) {
+      const t = byBody.get(JSON.stringify(d.uuid));
+      expect(t?.claimed).toBeUndefined();
+      expect(t?.document).toEqual(await b.datastore.read(d.uuid));
+      expect(t?.document?.value.attempt).toBe(d.attempt);
+    }
+    // A body naming no document: the entry, for the worker to read (and find nothing).
+    const orphan = byBody.get(JSON.stringify("no-such-job"));
+    expect(orphan?.entry).toBeDefined();
+    expect(orphan?.document).toBeUndefined();
   });
 
   it("wakes a reserver of another instance through NOTIFY, not the poll", async () => {

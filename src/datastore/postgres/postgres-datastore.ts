@@ -1,5 +1,7 @@
 import { AlreadyExistsError, CasMismatchError, ClosedError, JobNotFoundError } from "../../errors.ts";
+import { outcomeOf, TickBatcher } from "../../internal/tick-batcher.ts";
 import type { JobDocument } from "../../job/document.ts";
+import { elementWithDoc, jsonArray, runBatch } from "../../postgres/batches.ts";
 import { migrate } from "../../postgres/migrate.ts";
 import { PgPool, type PgPoolOptions, type Queryable } from "../../postgres/pool.ts";
 import { sqlFile, sqlText } from "../../postgres/sql.ts";
@@ -21,6 +23,12 @@ export interface CasRow {
   version: number | null;
   /** Whether the job exists at all. */
   found: boolean;
+}
+
+/** One batched replace: the document and the version it expects. */
+interface Replace {
+  doc: JobDocument;
+  version: number;
 }
 
 /** The new CAS token of a CAS write, or the error telling a stale version from a missing job. */
@@ -48,6 +56,7 @@ const SQL = {
   ),
   read: sqlText("read_job", "SELECT version, doc FROM zerog_jobs WHERE uuid = $1"),
   replace: sqlFile("replace-job"),
+  replaceMany: sqlFile("replace-jobs"),
   upsert: sqlText(
     "upsert_job",
     `INSERT INTO zerog_jobs (${COLUMNS}) VALUES ($1, $2, $3, $4, 1, $5)
@@ -71,6 +80,21 @@ export class PostgresDatastore implements Datastore {
   readonly kind = "postgres";
   readonly capabilities = { multiProcess: true } as const;
   readonly #db: PgPool;
+  /** Replaces asked for in one tick share one statement and one commit (replace-jobs.sql). */
+  readonly #replaces = new TickBatcher<Replace, Cas>({
+    keyOf: (r) => r.doc.uuid,
+    run: (items) =>
+      runBatch(items, {
+        single: (r) => this.#replaceOne(r),
+        many: async (rs) => {
+          const json = jsonArray(
+            rs.map((r) => elementWithDoc({ uuid: r.doc.uuid, state: r.doc.state, version: r.version }, r.doc)),
+          );
+          const rows = await this.#db.run<CasRow & { n: number }>(SQL.replaceMany, [json]);
+          return Promise.all(rs.map((r, i) => outcomeOf(() => casOf(r.doc.uuid, rows[i]))));
+        },
+      }),
+  });
   #closed = false;
 
   /** Uses `db` (counted as one of its users, so closing the last user ends it). */
@@ -89,8 +113,17 @@ export class PostgresDatastore implements Datastore {
     return row ? { value: row.doc, cas: String(row.version) } : null;
   }
 
-  replace(doc: JobDocument, cas: Cas): Promise<Cas> {
-    return this.replaceWith(this.#db.pool, doc, cas);
+  /** CAS write; concurrent replaces (a worker's slots claiming at once) are batched into one statement. */
+  async replace(doc: JobDocument, cas: Cas): Promise<Cas> {
+    this.#open();
+    const version = versionOf(cas);
+    if (version === null) return this.replaceWith(this.#db.pool, doc, cas);
+    return this.#replaces.add({ doc, version });
+  }
+
+  async #replaceOne({ doc, version }: Replace): Promise<Cas> {
+    const [row] = await this.#db.run<CasRow>(SQL.replace, [doc.uuid, doc.state, JSON.stringify(doc), version]);
+    return casOf(doc.uuid, row);
   }
 
   /** `create` on `client` (e.g. inside a caller's transaction); AlreadyExistsError if the uuid is taken. */

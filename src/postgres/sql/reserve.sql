@@ -1,5 +1,11 @@
 -- reserve: leases up to $3 of the most urgent reservable entries of the queues in $1.
--- $1 text[] queues, $2 now (ms), $3 how many → 0..$3 rows: id, queue, body, reserves, priority
+-- $1 text[] queues, $2 now (ms), $3 how many, $4 also read each entry's job document (true when
+-- this schema's zerog_jobs is the worker's datastore), $5 null, or (with $4) the fields that
+-- start a run (transitions.ts startRunFields + updatedAt) to write into each claimable document,
+-- $6 text[] the job types the claiming worker can run (others are only read)
+-- → 0..$3 rows: id, queue, body, reserves, priority, doc_version and doc (null when not read or
+-- not found; the caller then reads it), claimed (the run was started here), undo (when claimed:
+-- the claimed fields as they were, to put back if the worker cannot load the job after all)
 -- (unordered: RETURNING has no order; the caller sorts by priority, id).
 -- Reservable: a 'ready' row, or a 'delayed' / 'reserved' row whose due time passed (a due
 -- delay, an expired lease). Per queue, each kind is one index walk (zerog_queue_ready in
@@ -27,10 +33,37 @@ WITH candidate AS (
   ) c
   ORDER BY c.priority, c.id
   LIMIT $3
+), leased AS (
+  UPDATE zerog_queue AS e
+  SET state = 'reserved', due_ms = $2 + e.ttr_ms, reserves = e.reserves + 1,
+      timeouts = e.timeouts + (e.state = 'reserved')::integer
+  -- = ANY (ARRAY(…)), not a join: keeps the plan a primary-key lookup per row even when generic.
+  WHERE e.id = ANY (ARRAY (SELECT id FROM candidate))
+  RETURNING e.id, e.queue, e.body, e.reserves, e.priority
+), claimed AS (
+  -- The worker's next steps are reading the job a body names (its uuid as JSON) and starting a
+  -- run; done here, in the lease's transaction, they save two round trips per job. Only a job in
+  -- the plain case (queued or delayed, not running, not killed, a type the worker has) is
+  -- claimed; every other one is returned as read, for the worker's outcome table. A job written concurrently is re-checked
+  -- on its new version (and then returned unclaimed, with the old version: the worker's CAS
+  -- write sees the change).
+  UPDATE zerog_jobs j
+  SET state = $5::jsonb ->> 'state', version = j.version + 1,
+      doc = j.doc || $5::jsonb || jsonb_build_object('attempt', (j.doc ->> 'attempt')::integer + 1)
+  -- = ANY (ARRAY(…)) again, and the other tests on the document rather than on the indexed
+  -- state / job_type columns: a primary-key lookup per leased body, whatever the statistics say.
+  WHERE $5::jsonb IS NOT NULL AND j.uuid = ANY (ARRAY (SELECT btrim(body, '"') FROM leased))
+    AND j.doc ->> 'state' IN ('queued', 'delayed') AND j.doc ->> 'jobType' = ANY ($6::text[])
+    AND j.doc @> '{"running": false, "killRequested": false}'
+  RETURNING j.uuid, j.version, j.doc
 )
-UPDATE zerog_queue AS e
-SET state = 'reserved', due_ms = $2 + e.ttr_ms, reserves = e.reserves + 1,
-    timeouts = e.timeouts + (e.state = 'reserved')::integer
--- = ANY (ARRAY(…)), not a join: keeps the plan a primary-key lookup per row even when generic.
-WHERE e.id = ANY (ARRAY (SELECT id FROM candidate))
-RETURNING e.id, e.queue, e.body, e.reserves, e.priority;
+-- A body that is not a uuid as JSON finds nothing and is read by the worker as usual.
+SELECT l.id, l.queue, l.body, l.reserves, l.priority,
+       coalesce(c.version, j.version) AS doc_version, coalesce(c.doc, j.doc) AS doc, c.uuid IS NOT NULL AS claimed,
+       -- j is the statement's snapshot: the document as it was before the claim.
+       CASE WHEN c.uuid IS NOT NULL THEN
+         (SELECT jsonb_object_agg(k, j.doc -> k) FROM jsonb_object_keys($5::jsonb || '{"attempt": 0}') AS k)
+       END AS undo
+FROM leased l
+LEFT JOIN zerog_jobs j ON $4 AND j.uuid = btrim(l.body, '"')
+LEFT JOIN claimed c ON c.uuid = j.uuid;

@@ -1,6 +1,8 @@
+import type { ClaimRequest, ReservedJob } from "../../backend/contract.ts";
 import { ClosedError, EntryLostError } from "../../errors.ts";
 import { type Clock, systemClock } from "../../internal/clock.ts";
 import { Notifier } from "../../internal/notifier.ts";
+import { startRunFields } from "../../job/transitions.ts";
 import { migrate } from "../../postgres/migrate.ts";
 import { clientConfig, PgPool, type PgPoolOptions } from "../../postgres/pool.ts";
 import {
@@ -36,6 +38,12 @@ export interface PostgresQueueOptions {
    * through LISTEN/NOTIFY, so this only bounds how late a delay ends. @defaultValue 250
    */
   pollMs?: number;
+}
+
+/** What a reserve also does: read each entry's document, and start its run for a worker. */
+interface ReserveHow {
+  withDocuments: boolean;
+  claim?: ClaimRequest;
 }
 
 export const POSTGRES_QUEUE_DEFAULTS = { pollMs: 250 } as const satisfies Omit<Required<PostgresQueueOptions>, "clock">;
@@ -98,6 +106,28 @@ export class PostgresQueue implements Queue {
   }
 
   async reserve(queues: readonly string[], opts: ReserveOptions): Promise<Reserved | null> {
+    return (await this.#reserve(queues, opts, { withDocuments: false }))?.entry ?? null;
+  }
+
+  /**
+   * `reserve`, plus each entry's job document from this schema's zerog_jobs, read (and, with
+   * `claim`, the run started) in the same statement: for PostgresBackend, whose datastore that
+   * table is. See Backend.reserveJob.
+   */
+  async reserveJob(queues: readonly string[], opts: ReserveOptions, claim?: ClaimRequest): Promise<ReservedJob | null> {
+    const taken = await this.#reserve(queues, opts, { withDocuments: true, ...(claim ? { claim } : {}) });
+    if (!taken) return null;
+    const { entry, row } = taken;
+    if (!row.doc || row.doc_version === null) return { entry };
+    const document = { value: row.doc, cas: String(row.doc_version) };
+    return row.claimed && row.undo ? { entry, document, claimed: { undo: row.undo } } : { entry, document };
+  }
+
+  async #reserve(
+    queues: readonly string[],
+    opts: ReserveOptions,
+    how: ReserveHow,
+  ): Promise<{ entry: Reserved; row: ReservedRow } | null> {
     this.#open();
     return reserveLoop({
       queues,
@@ -105,8 +135,8 @@ export class PostgresQueue implements Queue {
       notifier: this.#notifier,
       isClosed: () => this.#closed,
       take: async () => {
-        const row = await this.#takeGrouped(queues);
-        return row ? this.#handle(row) : undefined;
+        const row = await this.#takeGrouped(queues, how);
+        return row ? { entry: this.#handle(row), row } : undefined;
       },
       beforePark: () => this.#startPolling(),
     });
@@ -117,15 +147,33 @@ export class PostgresQueue implements Queue {
    * entries as the group has members (one round trip and one commit instead of one each) and
    * hands them out most urgent first.
    */
-  #takeGrouped(queues: readonly string[]): Promise<ReservedRow | undefined> {
+  #takeGrouped(queues: readonly string[], how: ReserveHow): Promise<ReservedRow | undefined> {
+    // Reservers asking for the same thing share a statement (one worker's slots, in practice).
+    const key = JSON.stringify([how.withDocuments, how.claim ?? null, queues]);
     return this.#groups.join(
-      queues.join("\u0000"),
+      key,
       (close) =>
         // setImmediate: every reserver that asks in this turn of the event loop joins the group.
         new Promise<ReservedRow[]>((resolve, reject) =>
-          setImmediate(() =>
-            this.#db.run<ReservedRow>(QUEUE_SQL.reserve, [queues, this.clock.now(), close()]).then(resolve, reject),
-          ),
+          setImmediate(() => {
+            const now = this.clock.now();
+            const claim = how.claim
+              ? JSON.stringify({
+                  ...startRunFields(how.claim.workerId, new Date(now).toISOString()),
+                  updatedAt: new Date(now).toISOString(),
+                })
+              : null;
+            this.#db
+              .run<ReservedRow>(QUEUE_SQL.reserve, [
+                queues,
+                now,
+                close(),
+                how.withDocuments,
+                claim,
+                how.claim?.jobTypes ?? [],
+              ])
+              .then(resolve, reject);
+          }),
         ),
     );
   }

@@ -1,3 +1,4 @@
+import type { JobDocument } from "../../job/document.ts";
 import { sqlFile, sqlText } from "../../postgres/sql.ts";
 import type { EntryState } from "../contract.ts";
 
@@ -17,8 +18,16 @@ export interface EntryRow {
   kicks: number;
 }
 
-/** What a reserve returns: enough to build the handle, and `reserves` as its ownership token. */
-export type ReservedRow = Pick<EntryRow, "id" | "queue" | "body" | "reserves" | "priority">;
+/**
+ * What a reserve returns: enough to build the handle, `reserves` as its ownership token, and the
+ * job document its body names when asked for and found (src/postgres/sql/reserve.sql).
+ */
+export type ReservedRow = Pick<EntryRow, "id" | "queue" | "body" | "reserves" | "priority"> & {
+  doc_version: number | null;
+  doc: JobDocument | null;
+  claimed: boolean;
+  undo: Partial<JobDocument> | null;
+};
 
 /** A reserved entry's owner: the row is still 'reserved' with the reserve count it was handed with. */
 export interface Owner {

@@ -54,9 +54,11 @@ export class ReadyChannel {
     await this.#connect();
   }
 
-  /** Tells every process's reservers of `queue` that `count` entries are ready (call after the commit). */
+  /** Tells every process's reservers of `queue` that `count` entries are ready (call after the commit); this process's at once. */
   announce(queue: string, count = 1): void {
     if (this.#closed) return;
+    // This process's own reservers are woken now, not after the NOTIFY's round trip (it skips them).
+    this.#events.ready(queue, count);
     // setImmediate (not a microtask): every announcement made by this tick's callbacks joins one NOTIFY batch.
     if (this.#pending.size === 0 && !this.#sending) setImmediate(() => void this.#flush());
     this.#pending.set(queue, (this.#pending.get(queue) ?? 0) + count);
@@ -92,16 +94,19 @@ export class ReadyChannel {
 
   async #connect(): Promise<void> {
     const client = new pg.Client(this.#config);
+    let ownPid: number | undefined;
     // Attached before connect: an 'error' with no listener would crash the process.
     client.on("error", () => this.#lost(client));
     client.on("end", () => this.#lost(client));
     client.on("notification", (msg) => {
-      if (msg.channel !== this.#channel) return;
+      // Our own NOTIFYs come back to us too; `announce` already woke this process's reservers.
+      if (msg.channel !== this.#channel || msg.processId === ownPid) return;
       const ready = parseReadyPayload(msg.payload);
       if (ready) this.#events.ready(ready.queue, ready.count);
     });
     try {
       await client.connect();
+      ownPid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
       // The channel is a checked identifier (PgPool.channel): lowercase letters, digits, `_`.
       await client.query(`LISTEN ${this.#channel}`);
     } catch (err) {
