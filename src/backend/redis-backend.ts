@@ -1,13 +1,21 @@
 import { randomUUID } from "node:crypto";
-import { createdScore, RedisDatastore, versionOf } from "../datastore/redis/redis-datastore.ts";
+import type { Versioned } from "../datastore/contract.ts";
+import { createdScore, RedisDatastore, versioned, versionOf } from "../datastore/redis/redis-datastore.ts";
 import { AlreadyExistsError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { JobDocument } from "../job/document.ts";
-import type { PutOptions, QueueEntryId, Reserved } from "../queue/contract.ts";
-import { RedisQueue, resolvePut } from "../queue/redis/redis-queue.ts";
+import { startRunFields } from "../job/transitions.ts";
+import type { PutOptions, QueueEntryId, Reserved, ReserveOptions } from "../queue/contract.ts";
+import {
+  type LeasedJob,
+  RedisQueue,
+  resolvePut,
+  type StartClaim,
+  type StartFields,
+} from "../queue/redis/redis-queue.ts";
 import { connectRedis, type RedisConnection } from "../redis/client.ts";
 import { asArray, runScript } from "../redis/scripts.ts";
-import { type Backend, type EntrySettlement, queueBodyOf } from "./contract.ts";
+import { type Backend, type ClaimRequest, type EntrySettlement, queueBodyOf, type ReservedJob } from "./contract.ts";
 
 export interface OpenRedisBackendOptions {
   /** `redis://host:port[/db]` (or `rediss://`). */
@@ -22,12 +30,15 @@ export interface OpenRedisBackendOptions {
 
 /**
  * Datastore and queue on one Redis server and prefix, sharing one connection: creating a job
- * (document + indexes + entry) and settling a run (outcome + entry) are each one Lua script.
+ * (document + indexes + entry), reserving one with its document, and settling a run (outcome +
+ * entry) are each one Lua script.
  */
 export class RedisBackend implements Backend {
   readonly datastore: RedisDatastore;
   readonly queue: RedisQueue;
   readonly #client: RedisConnection;
+  /** Per worker slot's claim request, what the reserve script needs of it. */
+  readonly #starts = new WeakMap<ClaimRequest, StartClaim>();
 
   /** Uses `client` for both stores and closes it on `close`. */
   constructor(client: RedisConnection, opts: Omit<OpenRedisBackendOptions, "url"> = {}) {
@@ -57,6 +68,42 @@ export class RedisBackend implements Backend {
     return String(id);
   }
 
+  /**
+   * `queue.reserve` with the entry's job document read by the same script (q-reserve.lua), which
+   * with `claim` also starts the run of a job in the plain case (queued or delayed, not running,
+   * not killed, one of `claim.jobTypes`), as the worker's claim would: the fields of
+   * `startRunFields`, `updatedAt` and the next attempt. So the worker skips its read and its
+   * claim. `document` is what `datastore.read` would answer; it is left out when that read would
+   * not give a document object (no document, corrupt JSON, a body that is not a uuid), and the
+   * worker then reads and judges it itself.
+   */
+  async reserveJob(queues: readonly string[], opts: ReserveOptions, claim?: ClaimRequest): Promise<ReservedJob | null> {
+    const taken = await this.queue.reserveWithJob(queues, opts, claim && this.#startClaim(claim));
+    if (!taken) return null;
+    const { entry, job } = taken;
+    const document = job && documentOf(job);
+    // (A started document JSON.parse refuses, one cjson took, is left to the worker as corrupt.)
+    if (!document) return { entry };
+    return job.started ? { entry, ...startedRun(document, job.started) } : { entry, document };
+  }
+
+  /** What the reserve script needs of a worker's claim; one per ClaimRequest (a worker makes one per slot). */
+  #startClaim(claim: ClaimRequest): StartClaim {
+    let start = this.#starts.get(claim);
+    if (!start) {
+      start = {
+        key: JSON.stringify([claim.workerId, claim.jobTypes]),
+        jobTypes: claim.jobTypes,
+        fieldsAt: (nowMs) => {
+          const at = new Date(nowMs).toISOString();
+          return { ...startRunFields(claim.workerId, at), updatedAt: at };
+        },
+      };
+      this.#starts.set(claim, start);
+    }
+    return start;
+  }
+
   /** One script (job-settle.lua): the outcome and its entry's delete or release together. */
   async settle(doc: JobDocument, cas: string, entry: Reserved, settlement: EntrySettlement): Promise<string> {
     const owner = this.queue.ownerOf(entry);
@@ -77,6 +124,35 @@ export class RedisBackend implements Backend {
     await Promise.allSettled([this.queue.close(), this.datastore.close()]);
     await this.#client.close().catch(() => undefined);
   }
+}
+
+/** A leased job hash as `datastore.read` would answer it, or undefined when that is not a document object. */
+function documentOf(job: LeasedJob): Versioned<JobDocument> | undefined {
+  try {
+    const read = versioned(job.version, job.doc);
+    return typeof read.value === "object" && read.value !== null ? read : undefined;
+  } catch {
+    return undefined; // corrupt JSON: the worker's own read meets it and handles it
+  }
+}
+
+/**
+ * The document a reserve started the run of, as `datastore.read` now answers it: `before` (as
+ * read before the start, with the new version as its cas) with `fields` and the next attempt
+ * set, in the order JSON.parse gives for the stored text (existing names keep their place, new
+ * ones come last); and `undo`, those fields as they were.
+ */
+function startedRun(
+  before: Versioned<JobDocument>,
+  fields: StartFields,
+): { document: Versioned<JobDocument>; claimed: { undo: Partial<JobDocument> } } {
+  const value = before.value;
+  const old = value as unknown as Record<string, unknown>;
+  const undo: Record<string, unknown> = {};
+  for (const name of Object.keys(fields)) undo[name] = old[name];
+  undo.attempt = value.attempt;
+  Object.assign(value, fields, { attempt: value.attempt + 1 });
+  return { document: before, claimed: { undo: undo as Partial<JobDocument> } };
 }
 
 /** Connects to the Redis server at `opts.url`; rejects with BackendDownError when it cannot be reached. */

@@ -133,12 +133,22 @@ export function untilReady(client: RedisConnection): Promise<void> {
   return wait;
 }
 
-/** Runs `op` on `client` once it is connected (see untilReady), mapping failures with mapRedisError. */
-export async function onceReady<T>(client: RedisConnection, op: () => Promise<T>): Promise<T> {
-  try {
-    await untilReady(client);
-    return await op();
-  } catch (err) {
+/**
+ * Runs `op` on `client` once it is connected (see untilReady), mapping failures with
+ * mapRedisError. A connected client runs it at once, without waiting a turn.
+ */
+export function onceReady<T>(client: RedisConnection, op: () => Promise<T>): Promise<T> {
+  const run = client.isReady ? attempt(op) : untilReady(client).then(op);
+  return run.catch((err: unknown) => {
     throw mapRedisError(err);
+  });
+}
+
+/** `op()`, with a synchronous throw turned into a rejection. */
+function attempt<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return op();
+  } catch (err) {
+    return Promise.reject(err);
   }
 }

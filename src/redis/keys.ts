@@ -6,7 +6,8 @@ import type { JobState } from "../job/document.ts";
  * may then touch any of them, including keys it derives from the key prefixes below.
  *
  * Layout:
- * - `{p}:job:{uuid}`            hash: `doc` (JSON), `v` (CAS version), `type`, `state`, `score` (createdAt ms)
+ * - `{p}:job:{uuid}`            hash: `doc` (JSON; a reserve that starts the run appends the fields it sets,
+ *                               see lua/q-reserve.lua), `v` (CAS version), `type`, `state`, `score` (createdAt ms)
  * - `{p}:idx:all`               zset of uuids by createdAt ms; also `idx:type:{type}`, `idx:state:{state}`,
  *                               `idx:ts:{state}:{type}` (the suffixes are repeated in lua/lib/docs.lua)
  * - `{p}:q:seq`                 counter: entry ids, never reused

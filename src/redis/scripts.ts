@@ -87,25 +87,25 @@ function scriptLoad(client: RedisConnection, name: ScriptName, source: string): 
  * (a new, restarted or flushed server) the source is sent once with SCRIPT LOAD, however many
  * calls were refused, and each of them retries its EVALSHA. A call made while reconnecting waits
  * briefly for it; connection failures come back as BackendDownError (see ./errors.ts).
+ * Promise chains rather than async functions: this runs for every job step, and each async
+ * layer costs a promise and a microtask.
  */
-export async function runScript(
+export function runScript(
   client: RedisConnection,
   name: ScriptName,
   keys: readonly string[],
   args: readonly (string | number)[],
 ): Promise<ScriptReply> {
   const script = scripts().get(name);
-  if (!script) throw new Error(`unknown Redis script '${name}'`);
-  const command = ["EVALSHA", script.sha1, String(keys.length), ...keys, ...args.map(String)];
-  return onceReady(client, async () => {
-    try {
-      return await client.sendCommand<ScriptReply>(command);
-    } catch (err) {
+  if (!script) return Promise.reject(new Error(`unknown Redis script '${name}'`));
+  const command = ["EVALSHA", script.sha1, String(keys.length), ...keys];
+  for (const arg of args) command.push(String(arg));
+  return onceReady(client, () =>
+    client.sendCommand<ScriptReply>(command).catch((err: unknown) => {
       if (!(err instanceof Error && err.message.startsWith("NOSCRIPT"))) throw err;
-    }
-    await scriptLoad(client, name, script.source);
-    return await client.sendCommand<ScriptReply>(command);
-  });
+      return scriptLoad(client, name, script.source).then(() => client.sendCommand<ScriptReply>(command));
+    }),
+  );
 }
 
 /** A reply that must be an integer (a count, a version, a flag). */

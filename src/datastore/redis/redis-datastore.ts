@@ -48,7 +48,7 @@ export class RedisDatastore implements Datastore {
   async read(uuid: string): Promise<Versioned<JobDocument> | null> {
     this.#open();
     const [v, doc] = await onceReady(this.#client, () => this.#client.hmGet(this.keys.job(uuid), ["v", "doc"]));
-    return v && doc ? { value: JSON.parse(doc) as JobDocument, cas: v } : null;
+    return v && doc ? versioned(v, doc) : null;
   }
 
   async replace(doc: JobDocument, cas: Cas): Promise<Cas> {
@@ -96,6 +96,14 @@ export class RedisDatastore implements Datastore {
   #open(): void {
     if (this.#closed) throw new ClosedError("redis datastore");
   }
+}
+
+/**
+ * A job hash's `v` and `doc` fields as `read` answers them: the parsed document, and the version
+ * as its CAS token. Throws SyntaxError when `doc` is not JSON.
+ */
+export function versioned(v: string, doc: string): Versioned<JobDocument> {
+  return { value: JSON.parse(doc) as JobDocument, cas: v };
 }
 
 /** The version a replace script answered, or the error it stands for (0 missing, -1 stale). */

@@ -18,6 +18,18 @@ import {
 } from "../contract.ts";
 import { reportedState } from "../reported-state.ts";
 import { reserveLoop } from "../reserve-loop.ts";
+import { TakeGroups } from "../take-groups.ts";
+import {
+  type Lease,
+  type LeasedJob,
+  type LeasingQueue,
+  leaseOf,
+  type RedisOwner,
+  RedisReserved,
+  type StartClaim,
+} from "./redis-reserved.ts";
+
+export type { LeasedJob, RedisOwner, StartClaim, StartFields } from "./redis-reserved.ts";
 
 export interface RedisQueueOptions {
   /** Every key starts with `{prefix}:`. @defaultValue "zerog" */
@@ -40,11 +52,13 @@ export const REDIS_QUEUE_DEFAULTS = { prefix: "zerog", pollMs: 250, ownsClient: 
   "clock"
 >;
 
-/** A reserved entry's owner: the entry is still reserved with the reserve count it was handed with. */
-export interface RedisOwner {
-  id: string;
-  queue: string;
-  token: string;
+/** What a reserve that is already subscribed awaits before its attempt. */
+const LISTENING = Promise.resolve();
+
+/** A reserved entry, and the job hash its body names when it was asked for and has both fields. */
+export interface ReservedWithJob {
+  entry: Reserved;
+  job?: LeasedJob;
 }
 
 /** Put options resolved to what the scripts store: integer ms and a priority. */
@@ -59,7 +73,8 @@ export function resolvePut(opts: PutOptions = {}): { priority: number; ttrMs: nu
 
 /**
  * Beanstalkd's model in Redis (key layout in src/redis/keys.ts): each transition is one Lua
- * script in src/redis/lua. A reserver that finds nothing parks on a Notifier; it is woken by
+ * script in src/redis/lua. The reserves of one tick are grouped: one q-reserve call leases an
+ * entry for each of them. A reserver that finds nothing parks on a Notifier; it is woken by
  * pub/sub (puts, releases and kicks publish on the queue's wake channel, heard on a second
  * connection opened on first need) or by a poll every `pollMs` for delays and expired leases.
  */
@@ -72,12 +87,15 @@ export class RedisQueue implements Queue {
   readonly #pollMs: number;
   readonly #ownsClient: boolean;
   readonly #notifier = new Notifier();
-  /** Each handle this queue gave out, with the reservation it owns. */
-  readonly #owners = new WeakMap<Reserved, RedisOwner>();
+  readonly #groups = new TakeGroups<Lease>();
+  /** What the handles this queue gives out use of it. */
+  readonly #leasing: LeasingQueue;
   /** The pub/sub connection, opened by the first reserve that may wait. */
   #subscriber: Promise<RedisConnection> | undefined;
   /** Queues whose wake channel is subscribed (or being subscribed). */
   readonly #subscribed = new Map<string, Promise<void>>();
+  /** Queues whose subscription is confirmed: a reserve of those has nothing to wait for. */
+  readonly #listening = new Set<string>();
   #poller: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -87,6 +105,12 @@ export class RedisQueue implements Queue {
     this.#clock = opts.clock ?? systemClock;
     this.#pollMs = opts.pollMs ?? REDIS_QUEUE_DEFAULTS.pollMs;
     this.#ownsClient = opts.ownsClient ?? REDIS_QUEUE_DEFAULTS.ownsClient;
+    this.#leasing = {
+      keys: this.keys,
+      clock: this.#clock,
+      run: (name, keys, args) => this.#run(name, keys, args),
+      entryStats: (id) => this.entryStats(id),
+    };
   }
 
   async put(queue: string, body: string, opts: PutOptions = {}): Promise<QueueEntryId> {
@@ -97,23 +121,80 @@ export class RedisQueue implements Queue {
   }
 
   async reserve(queues: readonly string[], opts: ReserveOptions): Promise<Reserved | null> {
+    return (await this.#reserve(queues, opts))?.entry ?? null;
+  }
+
+  /**
+   * `reserve`, plus the job hash the entry's body names (`{p}:job:<uuid>` for a body that is a
+   * uuid as JSON), read by the same script, which with `claim` also starts the run of a job in
+   * the plain case (q-reserve.lua says which): for RedisBackend.reserveJob, which saves the worker
+   * its read and its claim. `job` is absent when the body names no hash, or the hash lacks `v`
+   * or `doc`.
+   */
+  reserveWithJob(queues: readonly string[], opts: ReserveOptions, claim?: StartClaim): Promise<ReservedWithJob | null> {
+    return this.#reserve(queues, opts, { claim });
+  }
+
+  /** `how`: absent for a plain reserve; else read each job, and start plain ones when `claim` is set. */
+  async #reserve(
+    queues: readonly string[],
+    opts: ReserveOptions,
+    how?: { claim: StartClaim | undefined },
+  ): Promise<ReservedWithJob | null> {
     this.#open();
     const keys = queues.flatMap((q) => [this.keys.ready(q), this.keys.delayed(q), this.keys.reserved(q)]);
+    const list = queues.join("\u0000");
+    // Reservers asking for the same thing share a script call (one worker's slots, in practice).
+    const group = how ? `${list}\u0000job\u0000${how.claim?.key ?? ""}` : list;
     return reserveLoop({
       queues,
       opts,
       notifier: this.#notifier,
       isClosed: () => this.#closed,
       // Subscribed before the attempt: a put landing after it is then heard, not missed.
-      beforeAttempt: async () => {
-        if (opts.timeoutMs > 0) await this.#subscribe(queues);
-      },
+      beforeAttempt: () =>
+        opts.timeoutMs > 0 && !queues.every((q) => this.#listening.has(q)) ? this.#subscribe(queues) : LISTENING,
       take: async () => {
-        const reply = await this.#run("q-reserve", keys, [this.keys.entryPrefix, this.#clock.now()]);
-        return reply === null ? undefined : this.#handle(asArray(reply));
+        const lease = await this.#takeGrouped(group, keys, how);
+        if (!lease) return undefined;
+        const entry = new RedisReserved(this.#leasing, lease);
+        return lease.job ? { entry, job: lease.job } : { entry };
       },
       beforePark: () => this.#startPolling(),
     });
+  }
+
+  /**
+   * Joins this tick's group of reservers of the same queues: one q-reserve call leases as many
+   * entries as the group has members (one round trip and one script instead of one each, and
+   * one look for due delays and expired leases) and hands them out most urgent first.
+   */
+  #takeGrouped(
+    group: string,
+    keys: readonly string[],
+    how?: { claim: StartClaim | undefined },
+  ): Promise<Lease | undefined> {
+    return this.#groups.join(
+      group,
+      (close) =>
+        // process.nextTick, called from a promise continuation, runs once every chain of this turn
+        // has settled: each reserver that asks in this turn joins the group, and the script still
+        // goes out in the same write as this turn's other commands (node-redis writes on setImmediate).
+        new Promise<Lease[]>((resolve) => process.nextTick(() => resolve(this.#lease(close(), keys, how)))),
+    );
+  }
+
+  /** One q-reserve call: leases up to `count` entries of the queues whose sets are `keys`. */
+  async #lease(count: number, keys: readonly string[], how?: { claim: StartClaim | undefined }): Promise<Lease[]> {
+    const now = this.#clock.now();
+    const fields = how?.claim?.fieldsAt(now);
+    const k = this.keys;
+    const args = [k.entryPrefix, now, count, how ? k.jobPrefix : "", k.indexPrefix];
+    // A claim's fields as JSON object members: the script appends them to a document it starts.
+    if (fields) args.push(JSON.stringify(fields).slice(1, -1), fields.state, ...(how?.claim?.jobTypes ?? []));
+    else args.push("", "");
+    const reply = await this.#run("q-reserve", keys, args);
+    return asArray(reply).map((lease) => leaseOf(lease, fields));
   }
 
   async kick(queue: string, bound: number): Promise<number> {
@@ -161,9 +242,8 @@ export class RedisQueue implements Queue {
 
   /** The reservation `entry` holds, for a backend script that settles it; EntryLostError if it is not this queue's. */
   ownerOf(entry: Reserved): RedisOwner {
-    const owner = this.#owners.get(entry);
-    if (!owner) throw new EntryLostError(entry.id);
-    return owner;
+    if (!(entry instanceof RedisReserved && entry.leasedBy === this.#leasing)) throw new EntryLostError(entry.id);
+    return entry.owner;
   }
 
   /** The client the scripts run on (a RedisBackend runs its own scripts on it too). */
@@ -174,41 +254,6 @@ export class RedisQueue implements Queue {
   /** The time every stored time is taken from. */
   get clock(): Clock {
     return this.#clock;
-  }
-
-  #handle(reply: ScriptReply[]): Reserved {
-    const [id, queue, body, reserves] = reply.map(String);
-    if (id === undefined || queue === undefined || body === undefined || reserves === undefined)
-      throw new Error(`q-reserve answered ${JSON.stringify(reply)}`);
-    const owner: RedisOwner = { id, queue, token: reserves };
-    const k = this.keys;
-    const [entry, ready, delayed, reserved] = [k.entry(id), k.ready(queue), k.delayed(queue), k.reserved(queue)];
-    /** Runs a script that acts only while we own the reservation (it answers 0 otherwise). */
-    const owned = async (name: ScriptName, keys: string[], more: (string | number)[] = []): Promise<void> => {
-      const done = await this.#run(name, keys, [id, reserves, this.#clock.now(), ...more]);
-      if (asNumber(done) !== 1) throw new EntryLostError(id);
-    };
-    const handle: Reserved = {
-      id,
-      queue,
-      body,
-      delete: () => owned("q-delete", [entry, ready, reserved]),
-      release: ({ delaySeconds, priority }) =>
-        owned(
-          "q-release",
-          [entry, ready, delayed, reserved],
-          [delaySeconds > 0 ? Math.round(delaySeconds * 1000) : 0, priority ?? "", k.wake(queue)],
-        ),
-      touch: () => owned("q-touch", [entry, ready, reserved]),
-      bury: () => owned("q-bury", [entry, ready, reserved, k.buried(queue)]),
-      stats: async () => {
-        const s = await this.entryStats(id);
-        if (!s) throw new EntryLostError(id);
-        return s;
-      },
-    };
-    this.#owners.set(handle, owner);
-    return handle;
   }
 
   /** The pub/sub connection, opened on first need; a failed open is forgotten so the next reserve retries. */
@@ -229,10 +274,13 @@ export class RedisQueue implements Queue {
         const onWake = (count: string): void => this.#notifier.notify(queue, Number(count));
         done = this.#connectSubscriber()
           .then((sub) => sub.subscribe(this.keys.wake(queue), onWake))
-          .catch((err: unknown) => {
-            this.#subscribed.delete(queue); // the next reserve tries again
-            throw mapRedisError(err);
-          });
+          .then(
+            () => void this.#listening.add(queue),
+            (err: unknown) => {
+              this.#subscribed.delete(queue); // the next reserve tries again
+              throw mapRedisError(err);
+            },
+          );
         this.#subscribed.set(queue, done);
       }
       return done;

@@ -1,44 +1,125 @@
--- q-reserve: leases the most urgent reservable entry of one or more queues.
+-- q-reserve: leases up to `count` of the most urgent reservable entries of one or more queues;
+-- asked to, also reads the job document each one names, and starts the run of a plain one.
 -- KEYS: per queue, three keys: its ready, delayed and reserved sets.
--- ARGV: 1 entry key prefix, 2 now ms.
--- Result: {id, queue, body, reserves} or nil when nothing is reservable.
+-- ARGV: 1 entry key prefix, 2 now ms, 3 count (how many reservers wait for this call),
+-- 4 job key prefix, or '' to read no documents, 5 index prefix, 6 claim: the fields that start a
+-- run, as JSON object members without the braces ('"running":true,"state":"running",…'), or ''
+-- to start none, 7 the state those fields set, 8… the job types that may be started.
+-- Result: an array of up to `count` leases, most urgent first (priority, then id), each
+-- {id, queue, body, reserves, priority (a string), version, doc, started}. Without a job key
+-- prefix, or for a body that is not a JSON string of a plain token (letters, digits, '-', '_': a
+-- uuid), a lease has its first five items only. Otherwise version and doc are the fields `v` and
+-- `doc` of the hash <job key prefix><token> (nil when missing), and started is 0, or 1 when this
+-- call started the run: then version is the new one and doc the document as it was before.
+-- Started: with a claim, a document that decodes to an object whose state is queued or delayed,
+-- whose jobType is one of ARGV[8…], whose running and killRequested are false and whose attempt
+-- is a whole number. Its new JSON is the old text with the claim's members and "attempt":
+-- <attempt + 1> appended before the closing brace: JSON.parse keeps the last of duplicate
+-- names (ECMA-262), so a reader gets the old document with those fields set, and the next
+-- write of the document (its settle) stores it without the duplicates. Appending, rather than
+-- re-encoding with cjson, keeps the rest of the text as it was (cjson would turn [] into {}).
 -- First, per queue, due delayed entries and expired leases move to the ready set (up to
 -- PROMOTE_BATCH each per call, earliest first). An expired lease keeps its hash state
 -- 'reserved' until taken, so its old holder may still delete it; taking it counts a timeout.
--- Atomic: the moves, the pick and the lease run as one script, so no two reservers ever get
--- one entry, and an entry is always in exactly one place (a worker that dies holding a lease
--- loses nothing: the lease set hands the entry back once its TTR passes).
--- uses: entries
+-- Atomic: the moves, the picks, the leases, the reads and the starts run as one script, so no
+-- two reservers ever get one entry, a job is started only as it is when leased, and an entry is
+-- always in exactly one place (a worker that dies holding a lease loses nothing: the lease set
+-- hands the entry back once its TTR passes).
+-- uses: entries docs
 local PROMOTE_BATCH = 100 -- bounds one call's work; the rest move on the next reserves
-local prefix, now = ARGV[1], tonumber(ARGV[2])
-local best_score, best_member, best_ready, best_reserved
-for i = 1, #KEYS, 3 do
-  local ready, delayed, reserved = KEYS[i], KEYS[i + 1], KEYS[i + 2]
-  for _, timed in ipairs({ delayed, reserved }) do
-    local due = redis.call('ZRANGE', timed, '-inf', now, 'BYSCORE', 'LIMIT', 0, PROMOTE_BATCH)
-    for _, m in ipairs(due) do
-      local ekey = prefix .. zg_id(m)
-      redis.call('ZADD', ready, redis.call('HGET', ekey, 'priority'), m)
-      if timed == delayed then redis.call('HSET', ekey, 'state', 'ready') end
-    end
-    if #due > 0 then redis.call('ZREM', timed, unpack(due)) end
+local prefix, now, count, job_prefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local idx, claim, claim_state = ARGV[5], ARGV[6], ARGV[7]
+local claim_types = {}
+for i = 8, #ARGV do claim_types[ARGV[i]] = true end
+
+-- Moves the due members of `timed` (a delayed or reserved set) to `ready`, scored by priority.
+local function promote(timed, ready, is_delayed)
+  local due = redis.call('ZRANGE', timed, '-inf', now, 'BYSCORE', 'LIMIT', 0, PROMOTE_BATCH)
+  if #due == 0 then return end
+  for _, m in ipairs(due) do
+    local ekey = prefix .. zg_id(m)
+    redis.call('ZADD', ready, redis.call('HGET', ekey, 'priority'), m)
+    if is_delayed then redis.call('HSET', ekey, 'state', 'ready') end
   end
-  local top = redis.call('ZRANGE', ready, 0, 0, 'WITHSCORES')
-  if top[1] then
-    local score = tonumber(top[2])
-    if not best_member or score < best_score or (score == best_score and top[1] < best_member) then
-      best_score, best_member, best_ready, best_reserved = score, top[1], ready, reserved
+  redis.call('ZREM', timed, unpack(due))
+end
+
+-- The new JSON of a document the claim starts, or nil when it is not in the plain case.
+local function started(json)
+  if string.sub(json, -1) ~= '}' then return nil end
+  local ok, d = pcall(cjson.decode, json)
+  if not ok or type(d) ~= 'table' then return nil end
+  local a = d.attempt
+  if (d.state ~= 'queued' and d.state ~= 'delayed') or not claim_types[d.jobType] or d.running ~= false
+    or d.killRequested ~= false or type(a) ~= 'number' or a < 0 or a ~= math.floor(a) or a >= 2 ^ 53 then
+    return nil
+  end
+  return string.sub(json, 1, -2) .. ',' .. claim .. ',"attempt":' .. string.format('%d', a + 1) .. '}'
+end
+
+-- Reads (and maybe starts) the job that `lease`'s body names, adding version, doc and started.
+local function read_job(lease)
+  local uuid = string.match(lease[3], '^"([%w%-_]+)"$')
+  if not uuid then return end
+  local key = job_prefix .. uuid
+  local h = redis.call('HMGET', key, 'v', 'type', 'state', 'score', 'doc')
+  lease[6], lease[7], lease[8] = h[1], h[5], 0
+  if claim == '' or not h[1] or not h[5] then return end
+  local doc = started(h[5])
+  if doc then lease[6], lease[8] = zg_doc_rewrite(key, idx, uuid, doc, claim_state, h), 1 end
+end
+
+for i = 1, #KEYS, 3 do
+  promote(KEYS[i + 1], KEYS[i], true)
+  promote(KEYS[i + 2], KEYS[i], false)
+end
+
+-- The picks, most urgent first: {member, priority, index in KEYS of the queue's ready set,
+-- priority as stored (returned as it is, so a fractional one is not cut to an integer)}.
+local picks = {}
+if #KEYS == 3 then
+  local top = redis.call('ZPOPMIN', KEYS[1], count) -- ordered by score, then member (= id)
+  for j = 1, #top, 2 do picks[#picks + 1] = { top[j], tonumber(top[j + 1]), 1, top[j + 1] } end
+else
+  local candidates = {}
+  for i = 1, #KEYS, 3 do
+    local top = redis.call('ZRANGE', KEYS[i], 0, count - 1, 'WITHSCORES')
+    for j = 1, #top, 2 do candidates[#candidates + 1] = { top[j], tonumber(top[j + 1]), i, top[j + 1] } end
+  end
+  table.sort(candidates, function(a, b) return a[2] < b[2] or (a[2] == b[2] and a[1] < b[1]) end)
+  local taken = {}
+  for j = 1, math.min(count, #candidates) do
+    local c = candidates[j]
+    picks[j] = c
+    taken[c[3]] = taken[c[3]] or {}
+    table.insert(taken[c[3]], c[1])
+  end
+  for i, members in pairs(taken) do zg_chunked('ZREM', KEYS[i], members) end
+end
+
+local leases, by_queue = {}, {}
+for _, p in ipairs(picks) do
+  local member, i = p[1], p[3]
+  local id = zg_id(member)
+  local ekey = prefix .. id
+  local f = redis.call('HMGET', ekey, 'state', 'ttr_ms', 'queue', 'body', 'reserves', 'timeouts')
+  if f[1] then -- a member without its hash cannot be leased; dropping it from the set is all there is to do
+    local reserves = tonumber(f[5]) + 1
+    local lease_until = now + tonumber(f[2])
+    if f[1] == 'reserved' then
+      redis.call('HSET', ekey, 'state', 'reserved', 'due_at', lease_until, 'reserves', reserves,
+        'timeouts', tonumber(f[6]) + 1)
+    else
+      redis.call('HSET', ekey, 'state', 'reserved', 'due_at', lease_until, 'reserves', reserves)
     end
+    local lease = { id, f[3], f[4], reserves, p[4] }
+    if job_prefix ~= '' then read_job(lease) end
+    leases[#leases + 1] = lease
+    local scored = by_queue[i] or {}
+    by_queue[i] = scored
+    scored[#scored + 1] = lease_until
+    scored[#scored + 1] = member
   end
 end
-if not best_member then return nil end
-redis.call('ZREM', best_ready, best_member)
-local id = zg_id(best_member)
-local ekey = prefix .. id
-local f = redis.call('HMGET', ekey, 'state', 'ttr_ms', 'queue', 'body')
-if f[1] == 'reserved' then redis.call('HINCRBY', ekey, 'timeouts', 1) end
-local reserves = redis.call('HINCRBY', ekey, 'reserves', 1)
-local lease_until = now + tonumber(f[2])
-redis.call('HSET', ekey, 'state', 'reserved', 'due_at', lease_until)
-redis.call('ZADD', best_reserved, lease_until, best_member)
-return { id, f[3], f[4], reserves }
+for i, scored in pairs(by_queue) do zg_chunked('ZADD', KEYS[i + 2], scored) end
+return leases

@@ -7,6 +7,14 @@ local function zg_index_keys(idx, job_type, state)
   return { idx .. 'all', idx .. 'type:' .. job_type, idx .. 'state:' .. state, idx .. 'ts:' .. state .. ':' .. job_type }
 end
 
+-- The two index entries that move when a document's state changes (zg_index_keys' last two).
+local function zg_move_state(idx, uuid, job_type, from, to, score)
+  redis.call('ZREM', idx .. 'state:' .. from, uuid)
+  redis.call('ZADD', idx .. 'state:' .. to, score, uuid)
+  redis.call('ZREM', idx .. 'ts:' .. from .. ':' .. job_type, uuid)
+  redis.call('ZADD', idx .. 'ts:' .. to .. ':' .. job_type, score, uuid)
+end
+
 -- Writes a document hash and keeps its index entries in step; returns the new version.
 -- Only the indexes whose key changes are touched (a state change moves 2 of the 4).
 -- The version counts every write, so a replaced, upserted or recreated document never
@@ -28,11 +36,21 @@ local function zg_doc_write(key, idx, uuid, doc, job_type, state, score)
   return v
 end
 
+-- Writes `doc` as the next version of an existing document whose stored fields `old` holds
+-- ({v, type, state, score}, as HMGET read them); returns the new version. The stored type and
+-- createdAt score are kept (they never change after create), so only the two indexes that name
+-- the state can move, and only `v`, `doc` and `state` are written.
+local function zg_doc_rewrite(key, idx, uuid, doc, state, old)
+  local v = tonumber(old[1]) + 1
+  if old[3] ~= state then zg_move_state(idx, uuid, old[2], old[3], state, old[4]) end
+  redis.call('HSET', key, 'v', v, 'doc', doc, 'state', state)
+  return v
+end
+
 -- CAS-replaces a document: the new version, 0 when it is missing, -1 when `cas` is stale.
--- The stored type and createdAt score are kept (they never change after create).
 local function zg_doc_replace(key, idx, uuid, doc, state, cas)
-  local old = redis.call('HMGET', key, 'v', 'type', 'score')
+  local old = redis.call('HMGET', key, 'v', 'type', 'state', 'score')
   if not old[1] then return 0 end
   if old[1] ~= cas then return -1 end
-  return zg_doc_write(key, idx, uuid, doc, old[2], state, old[3])
+  return zg_doc_rewrite(key, idx, uuid, doc, state, old)
 end

@@ -19,10 +19,18 @@ local function zg_owned(ekey, token)
 end
 
 -- Takes the entry's member out of the sets a reserved entry can be in: its lease set, or the
--- ready set when an expired lease was already moved there by a reserve.
+-- ready set when an expired lease was already moved there by a reserve. It is never in both
+-- (every move is one script), so the ready set is looked at only when the lease set had none.
 local function zg_unlink(ready, reserved, member)
-  redis.call('ZREM', ready, member)
-  redis.call('ZREM', reserved, member)
+  if redis.call('ZREM', reserved, member) == 0 then redis.call('ZREM', ready, member) end
+end
+
+-- Runs `cmd key ...` with the items of `list` as arguments, at most 1000 per call (Lua's
+-- unpack has a stack limit); 1000 is even, so ZADD's score-member pairs stay together.
+local function zg_chunked(cmd, key, list)
+  for from = 1, #list, 1000 do
+    redis.call(cmd, key, unpack(list, from, math.min(from + 999, #list)))
+  end
 end
 
 -- Returns a reserved entry to ready (delay_ms <= 0) or delayed; counts a release. Publishes a
