@@ -54,7 +54,11 @@ export function clientConfig(url: string, schema: string): pg.ClientConfig {
   return {
     connectionString: url,
     // Set at connection start-up: no extra round trip, and every connection gets it.
-    options: `-c search_path=${checkSchema(schema)}`,
+    // Generic plans: ZeroG's statements are prepared by name and written to plan well without
+    // their parameters (primary-key lookups through = ANY (ARRAY (…))). Left to choose,
+    // PostgreSQL re-plans the CTE statements at each run (planning a reserve took longer than
+    // running it); forcing the cached plan measured ~1.3x the jobs/s here.
+    options: `-c search_path=${checkSchema(schema)} -c plan_cache_mode=force_generic_plan`,
     types: TYPES,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
