@@ -5,11 +5,12 @@
 //               and 50, median of 3 runs on fresh files; PostgreSQL and Redis at 10 and 50, one run each)
 //   create    - jobs created through the library (JobClient, 500 in flight) → jobs/s
 //   peer      - the same workload on BullMQ (concurrency 50) and graphile-worker (concurrency 10, default
-//               and batched mode), with ZeroG/peer ratios
+//               mode), alternating with ZeroG for BENCH_PEER_ROUNDS rounds: the median of the rounds'
+//               ZeroG/peer ratios; graphile-worker's batched mode once
 //   http      - POST /job/noop on each backend vs a bare Fastify JSON route, alternating rounds → req/s, ratio
 //   latency   - POST → start and POST → result at a steady 200 jobs/s → p50/p90/p99/max ms
 // No pass/fail here: the figures are read as ratios within one run (the machines are noisy).
-// BENCH_ONLY=process|http|latency, BENCH_BACKENDS=sqlite,postgres,redis (default all), BENCH_JOBS, BENCH_REPEATS, BENCH_HTTP_SECONDS, BENCH_HTTP_ROUNDS,
+// BENCH_ONLY=process|http|latency, BENCH_BACKENDS=sqlite,postgres,redis (default all), BENCH_JOBS, BENCH_REPEATS, BENCH_PEER_ROUNDS, BENCH_HTTP_SECONDS, BENCH_HTTP_ROUNDS,
 // BENCH_LATENCY_SECONDS, BENCH_POSTGRES_URL, BENCH_REDIS_URL.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +26,8 @@ import { quantile, report, round } from "./stats.ts";
 const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
 /** SQLite figures are the median of this many runs: single runs vary by ±20% on these machines. */
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+/** ZeroG/peer ratios are the median of this many back-to-back pairs of runs. */
+const PEER_ROUNDS = Number(process.env.BENCH_PEER_ROUNDS ?? 3);
 
 const wanted = new Set((process.env.BENCH_BACKENDS ?? "sqlite,postgres,redis").split(","));
 const backends: BenchBackend[] = wanted.has("sqlite")
@@ -85,38 +88,68 @@ async function processSection(): Promise<void> {
       });
     }
   }
-  const zerogRedis = zerogAt.get("redis:50");
-  if (zerogRedis !== undefined) {
-    const bull = await bullmqProcess(PEER_URLS.redis, JOBS, 50);
-    report({
-      bench: "peer",
-      peer: "bullmq",
-      backend: "redis",
-      concurrency: 50,
-      jobs: JOBS,
-      jobsPerSec: round(bull, 0),
-    });
-    report({
-      bench: "peer-ratio",
-      zerog: "redis",
-      peer: "bullmq",
-      concurrency: 50,
-      zerogOverPeer: round(zerogRedis / bull, 2),
-    });
+  const redis = backends.find((b) => b.name === "redis");
+  if (redis) {
+    await peerRounds(
+      "redis",
+      "bullmq",
+      50,
+      () => prefillAndProcess(redis.fresh(), JOBS, 50),
+      () => bullmqProcess(PEER_URLS.redis, JOBS, 50),
+    );
   }
-  const zerogPostgres = zerogAt.get("postgres:10");
-  if (zerogPostgres !== undefined) {
-    for (const batched of [false, true]) {
-      const gw = await graphileProcess(PEER_URLS.postgres, JOBS, 10, batched);
-      const peer = batched ? "graphile-worker (batched)" : "graphile-worker";
-      report({ bench: "peer", peer, backend: "postgres", concurrency: 10, jobs: JOBS, jobsPerSec: round(gw, 0) });
-      report({
-        bench: "peer-ratio",
-        zerog: "postgres",
-        peer,
-        concurrency: 10,
-        zerogOverPeer: round(zerogPostgres / gw, 2),
-      });
-    }
+  const postgres = backends.find((b) => b.name === "postgres");
+  if (postgres) {
+    await peerRounds(
+      "postgres",
+      "graphile-worker",
+      10,
+      () => prefillAndProcess(postgres.fresh(), JOBS, 10),
+      () => graphileProcess(PEER_URLS.postgres, JOBS, 10, false),
+    );
+    const batched = await graphileProcess(PEER_URLS.postgres, JOBS, 10, true);
+    const zerog = zerogAt.get("postgres:10") ?? Number.NaN;
+    const peer = "graphile-worker (batched)";
+    report({ bench: "peer", peer, backend: "postgres", concurrency: 10, jobs: JOBS, jobsPerSec: round(batched, 0) });
+    report({ bench: "peer-ratio", zerog: "postgres", peer, concurrency: 10, zerogOverPeer: round(zerog / batched, 2) });
   }
+}
+
+/**
+ * ZeroG and a peer on the same workload, alternating PEER_ROUNDS times: the machines drift by
+ * ±20% within minutes, so each round's ratio compares runs made back to back, and the median
+ * of the rounds is the figure.
+ */
+async function peerRounds(
+  backend: string,
+  peer: string,
+  concurrency: number,
+  zerog: () => Promise<{ processPerSec: number }>,
+  other: () => Promise<number>,
+): Promise<void> {
+  const zerogRuns: number[] = [];
+  const peerRuns: number[] = [];
+  for (let i = 0; i < PEER_ROUNDS; i++) {
+    zerogRuns.push((await zerog()).processPerSec);
+    peerRuns.push(await other());
+  }
+  const ratios = zerogRuns.map((z, i) => z / (peerRuns[i] ?? Number.NaN));
+  report({
+    bench: "peer",
+    peer,
+    backend,
+    concurrency,
+    jobs: JOBS,
+    jobsPerSec: round(quantile(peerRuns, 0.5), 0),
+    runs: peerRuns.map((r) => round(r, 0)),
+    zerogRuns: zerogRuns.map((r) => round(r, 0)),
+  });
+  report({
+    bench: "peer-ratio",
+    zerog: backend,
+    peer,
+    concurrency,
+    zerogOverPeer: round(quantile(ratios, 0.5), 2),
+    rounds: ratios.map((r) => round(r, 2)),
+  });
 }

@@ -1,20 +1,28 @@
 import { randomUUID } from "node:crypto";
 import type { Versioned } from "../datastore/contract.ts";
-import { createdScore, RedisDatastore, versioned, versionOf } from "../datastore/redis/redis-datastore.ts";
+import {
+  createdScore,
+  RedisDatastore,
+  startableAttempt,
+  versioned,
+  versionOf,
+} from "../datastore/redis/redis-datastore.ts";
 import { AlreadyExistsError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
+import { type BatchOutcome, TickBatcher } from "../internal/tick-batcher.ts";
 import type { JobDocument } from "../job/document.ts";
 import { startRunFields } from "../job/transitions.ts";
 import type { PutOptions, QueueEntryId, Reserved, ReserveOptions } from "../queue/contract.ts";
 import {
   type LeasedJob,
+  type RedisOwner,
   RedisQueue,
   resolvePut,
   type StartClaim,
   type StartFields,
 } from "../queue/redis/redis-queue.ts";
 import { connectRedis, type RedisConnection } from "../redis/client.ts";
-import { asArray, runScript } from "../redis/scripts.ts";
+import { asArray, asNumber, runScript } from "../redis/scripts.ts";
 import { type Backend, type ClaimRequest, type EntrySettlement, queueBodyOf, type ReservedJob } from "./contract.ts";
 
 export interface OpenRedisBackendOptions {
@@ -28,6 +36,15 @@ export interface OpenRedisBackendOptions {
   pollMs?: number;
 }
 
+/** One run to settle: its outcome, the version it replaces, and what becomes of the entry it owns. */
+interface Settle {
+  doc: JobDocument;
+  cas: string;
+  owner: RedisOwner;
+  kind: EntrySettlement["kind"];
+  delayMs: number;
+}
+
 /**
  * Datastore and queue on one Redis server and prefix, sharing one connection: creating a job
  * (document + indexes + entry), reserving one with its document, and settling a run (outcome +
@@ -39,6 +56,10 @@ export class RedisBackend implements Backend {
   readonly #client: RedisConnection;
   /** Per worker slot's claim request, what the reserve script needs of it. */
   readonly #starts = new WeakMap<ClaimRequest, StartClaim>();
+  readonly #settles = new TickBatcher<Settle, number>({
+    keyOf: (s) => s.doc.uuid,
+    run: (runs) => this.#settleMany(runs),
+  });
 
   /** Uses `client` for both stores and closes it on `close`. */
   constructor(client: RedisConnection, opts: Omit<OpenRedisBackendOptions, "url"> = {}) {
@@ -62,6 +83,7 @@ export class RedisBackend implements Backend {
     const args = [
       ...[k.indexPrefix, doc.uuid, head, tail, doc.jobType, doc.state, createdScore(doc)],
       ...[k.entryPrefix, queue, queueBodyOf(doc.uuid), priority, ttrMs, delayMs, this.queue.clock.now(), k.wake(queue)],
+      startableAttempt(doc),
     ];
     const id = await runScript(this.#client, "job-create", keys, args);
     if (id === 0) throw new AlreadyExistsError(doc.uuid);
@@ -104,20 +126,31 @@ export class RedisBackend implements Backend {
     return start;
   }
 
-  /** One script (job-settle.lua): the outcome and its entry's delete or release together. */
+  /**
+   * One script (job-settle.lua): the outcome and its entry's delete or release together. The
+   * settles of one tick (a worker's slots finishing together) share one call.
+   */
   async settle(doc: JobDocument, cas: string, entry: Reserved, settlement: EntrySettlement): Promise<string> {
     const owner = this.queue.ownerOf(entry);
-    const k = this.queue.keys;
-    const q = owner.queue;
-    const keys = [k.job(doc.uuid), k.entry(owner.id), k.ready(q), k.delayed(q), k.reserved(q)];
     const delayMs = settlement.kind === "release" ? Math.max(0, Math.round(settlement.delaySeconds * 1000)) : 0;
-    const args = [
-      ...[k.indexPrefix, doc.uuid, JSON.stringify(doc), doc.state, cas],
-      ...[owner.id, owner.token, settlement.kind, delayMs, this.queue.clock.now(), k.wake(q)],
-    ];
     // settled = 0 means another worker holds the entry now; it will read the recorded outcome.
-    const [version] = asArray(await runScript(this.#client, "job-settle", keys, args));
+    const version = await this.#settles.add({ doc, cas, owner, kind: settlement.kind, delayMs });
     return versionOf(doc.uuid, version);
+  }
+
+  /** Runs a tick's settles as one job-settle call; answers each run's new version (or 0 / -1). */
+  async #settleMany(runs: Settle[]): Promise<BatchOutcome<number>[]> {
+    const k = this.queue.keys;
+    const keys: string[] = [];
+    const args: (string | number)[] = [k.indexPrefix, this.queue.clock.now()];
+    for (const { doc, cas, owner, kind, delayMs } of runs) {
+      const q = owner.queue;
+      keys.push(k.job(doc.uuid), k.entry(owner.id), k.ready(q), k.delayed(q), k.reserved(q));
+      args.push(doc.uuid, JSON.stringify(doc), doc.state, cas, owner.id, owner.token, kind, delayMs, k.wake(q));
+      args.push(startableAttempt(doc));
+    }
+    const answers = asArray(await runScript(this.#client, "job-settle", keys, args));
+    return runs.map((_, i) => ({ ok: true, value: asNumber(asArray(answers[i])[0]) }));
   }
 
   async close(): Promise<void> {

@@ -21,6 +21,16 @@ export function createdScore(doc: JobDocument): string {
 }
 
 /**
+ * The hash field `start` every write stores (src/redis/lua/lib/docs.lua): the attempt a reserve
+ * may start the next run from — the job is queued or delayed, not running and not killed — or
+ * '' when the worker's outcome table must look at it first.
+ */
+export function startableAttempt(doc: JobDocument): string {
+  const waiting = doc.state === "queued" || doc.state === "delayed";
+  return waiting && !doc.running && !doc.killRequested && Number.isSafeInteger(doc.attempt) ? String(doc.attempt) : "";
+}
+
+/**
  * Job documents as Redis hashes (`{p}:job:{uuid}`, see src/redis/keys.ts) holding the JSON and
  * a version counter, the CAS token. Every write is one Lua script that also keeps the sorted-set
  * indexes behind `list` (all, per type, per state, per type and state) in step.
@@ -40,7 +50,9 @@ export class RedisDatastore implements Datastore {
   }
 
   async create(doc: JobDocument): Promise<Cas> {
-    const v = asNumber(await this.#run("doc-create", doc, [doc.jobType, doc.state, createdScore(doc)]));
+    const v = asNumber(
+      await this.#run("doc-create", doc, [doc.jobType, doc.state, createdScore(doc), startableAttempt(doc)]),
+    );
     if (v === 0) throw new AlreadyExistsError(doc.uuid);
     return String(v);
   }
@@ -52,11 +64,12 @@ export class RedisDatastore implements Datastore {
   }
 
   async replace(doc: JobDocument, cas: Cas): Promise<Cas> {
-    return versionOf(doc.uuid, await this.#run("doc-replace", doc, [doc.state, cas]));
+    return versionOf(doc.uuid, await this.#run("doc-replace", doc, [doc.state, cas, startableAttempt(doc)]));
   }
 
   async upsert(doc: JobDocument): Promise<Cas> {
-    return String(asNumber(await this.#run("doc-upsert", doc, [doc.jobType, doc.state, createdScore(doc)])));
+    const rest = [doc.jobType, doc.state, createdScore(doc), startableAttempt(doc)];
+    return String(asNumber(await this.#run("doc-upsert", doc, rest)));
   }
 
   async delete(uuid: string): Promise<boolean> {

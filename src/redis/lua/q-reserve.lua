@@ -11,13 +11,13 @@
 -- uuid), a lease has its first five items only. Otherwise version and doc are the fields `v` and
 -- `doc` of the hash <job key prefix><token> (nil when missing), and started is 0, or 1 when this
 -- call started the run: then version is the new one and doc the document as it was before.
--- Started: with a claim, a document that decodes to an object whose state is queued or delayed,
--- whose jobType is one of ARGV[8…], whose running and killRequested are false and whose attempt
--- is a whole number. Its new JSON is the old text with the claim's members and "attempt":
--- <attempt + 1> appended before the closing brace: JSON.parse keeps the last of duplicate
+-- Started: with a claim, a document whose hash says it may start (its `start` field holds an
+-- attempt: it is queued or delayed, not running and not killed; see lib/docs.lua) and whose type
+-- is one of ARGV[8…]. Its new JSON is the old text with the claim's members and "attempt":
+-- <start + 1> appended before the closing brace: JSON.parse keeps the last of duplicate
 -- names (ECMA-262), so a reader gets the old document with those fields set, and the next
 -- write of the document (its settle) stores it without the duplicates. Appending, rather than
--- re-encoding with cjson, keeps the rest of the text as it was (cjson would turn [] into {}).
+-- re-encoding, keeps the rest of the text as it was, and no JSON is decoded here.
 -- First, per queue, due delayed entries and expired leases move to the ready set (up to
 -- PROMOTE_BATCH each per call, earliest first). An expired lease keeps its hash state
 -- 'reserved' until taken, so its old holder may still delete it; taking it counts a timeout.
@@ -44,16 +44,11 @@ local function promote(timed, ready, is_delayed)
   redis.call('ZREM', timed, unpack(due))
 end
 
--- The new JSON of a document the claim starts, or nil when it is not in the plain case.
-local function started(json)
-  if string.sub(json, -1) ~= '}' then return nil end
-  local ok, d = pcall(cjson.decode, json)
-  if not ok or type(d) ~= 'table' then return nil end
-  local a = d.attempt
-  if (d.state ~= 'queued' and d.state ~= 'delayed') or not claim_types[d.jobType] or d.running ~= false
-    or d.killRequested ~= false or type(a) ~= 'number' or a < 0 or a ~= math.floor(a) or a >= 2 ^ 53 then
-    return nil
-  end
+-- The new JSON of a document the claim starts, or nil when it is not in the plain case: its
+-- hash's `start` (lib/docs.lua) holds the attempt to go on from, and its type is one of ours.
+local function started(json, job_type, start)
+  local a = tonumber(start)
+  if not a or not claim_types[job_type] or string.sub(json, -1) ~= '}' then return nil end
   return string.sub(json, 1, -2) .. ',' .. claim .. ',"attempt":' .. string.format('%d', a + 1) .. '}'
 end
 
@@ -62,11 +57,11 @@ local function read_job(lease)
   local uuid = string.match(lease[3], '^"([%w%-_]+)"$')
   if not uuid then return end
   local key = job_prefix .. uuid
-  local h = redis.call('HMGET', key, 'v', 'type', 'state', 'score', 'doc')
+  local h = redis.call('HMGET', key, 'v', 'type', 'state', 'score', 'doc', 'start')
   lease[6], lease[7], lease[8] = h[1], h[5], 0
   if claim == '' or not h[1] or not h[5] then return end
-  local doc = started(h[5])
-  if doc then lease[6], lease[8] = zg_doc_rewrite(key, idx, uuid, doc, claim_state, h), 1 end
+  local doc = started(h[5], h[2], h[6])
+  if doc then lease[6], lease[8] = zg_doc_rewrite(key, idx, uuid, doc, claim_state, h, ''), 1 end
 end
 
 for i = 1, #KEYS, 3 do
