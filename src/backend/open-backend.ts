@@ -30,9 +30,15 @@ export async function openBackend(urls: BackendUrls = {}, opts: OpenBackendOptio
   const q = parseBackendUrl(urls.queue ?? DEFAULT_BACKEND_URL);
   if (sameStore(ds, q, sameFile)) return openStore(ds, opts);
   const [forData, forQueue] = await Promise.all([openStore(ds, opts), openStore(q, opts)]);
-  return new SeparateBackend(forData.datastore, forQueue.queue, async () => {
-    await Promise.allSettled([forData.close(), forQueue.close()]);
+  const backend = new SeparateBackend(forData.datastore, forQueue.queue, {
+    close: async () => {
+      await Promise.allSettled([forData.close(), forQueue.close()]);
+    },
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
+  // Jobs a process stored but did not get to enqueue (it died in between, or the queue was down).
+  backend.recoverInBackground();
+  return backend;
 }
 
 /** One store serving both contracts. Drivers for PostgreSQL and Redis load only when their URL is used. */
@@ -40,7 +46,7 @@ async function openStore(url: BackendUrl, opts: OpenBackendOptions): Promise<Bac
   const clock = opts.clock ? { clock: opts.clock } : {};
   switch (url.scheme) {
     case "memory":
-      return new SeparateBackend(new MemoryDatastore(), new MemoryQueue(clock));
+      return new SeparateBackend(new MemoryDatastore(), new MemoryQueue(clock), clock);
     case "sqlite":
       return new SqliteBackend(openSqlite({ path: url.path, ...clock }));
     case "postgres": {

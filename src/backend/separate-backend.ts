@@ -1,46 +1,87 @@
 import type { Cas, Datastore } from "../datastore/contract.ts";
 import { isZeroGError } from "../errors.ts";
+import { type Clock, systemClock } from "../internal/clock.ts";
 import type { JobDocument } from "../job/document.ts";
 import type { PutOptions, Queue, QueueEntryId, Reserved } from "../queue/contract.ts";
 import { type Backend, type EntrySettlement, queueBodyOf } from "./contract.ts";
+import { NOT_ENQUEUED, Requeuer, type RequeuerOptions, recordEntryId } from "./requeuer.ts";
+
+export interface SeparateBackendOptions {
+  /** Replaces closing the two halves, for halves borrowed from backends that own more. */
+  close?: () => Promise<void>;
+  clock?: Clock;
+  requeuer?: RequeuerOptions;
+}
 
 /**
- * A datastore and a queue that share nothing: the document is written first, then the uuid is
- * enqueued, then the entry id is recorded. If the enqueue fails the document is removed again,
- * so a refused create leaves nothing behind.
+ * A datastore and a queue that share nothing: the document is written first (marked not yet
+ * enqueued, `queueJobId` "-1"), then the uuid is enqueued, then the entry id is recorded. If the
+ * queue is down, the job is still accepted: it waits in the datastore and a Requeuer puts it on
+ * the queue once the queue answers again; a job left marked by a process that died before its
+ * enqueue is found by `recover`. Any other enqueue failure removes the document again, so a
+ * refused create leaves nothing behind.
  */
 export class SeparateBackend implements Backend {
   readonly datastore: Datastore;
   readonly queue: Queue;
+  readonly requeuer: Requeuer;
   readonly #close: () => Promise<void>;
+  #closed = false;
 
   /** `close` replaces closing the two halves, for halves borrowed from backends that own more. */
-  constructor(datastore: Datastore, queue: Queue, close?: () => Promise<void>) {
+  constructor(datastore: Datastore, queue: Queue, opts: SeparateBackendOptions = {}) {
     this.datastore = datastore;
     this.queue = queue;
-    this.#close =
-      close ??
+    this.requeuer = new Requeuer(datastore, queue, opts.clock ?? systemClock, opts.requeuer);
+    const close =
+      opts.close ??
       (async () => {
         await Promise.allSettled([datastore.close(), queue.close()]);
       });
+    this.#close = async () => {
+      this.#closed = true;
+      await this.requeuer.close();
+      await close();
+    };
   }
 
   async createJob(doc: JobDocument, put: PutOptions): Promise<QueueEntryId> {
-    const created = await this.datastore.create(doc);
+    const marked = { ...doc, queueJobId: NOT_ENQUEUED };
+    const created = await this.datastore.create(marked);
     let entryId: string;
     try {
       entryId = await this.queue.put(doc.queueName, queueBodyOf(doc.uuid), put);
     } catch (err) {
+      if (isZeroGError(err, "ZEROG_BACKEND_DOWN")) {
+        // Accepted all the same: the document is stored, and it is enqueued once the queue is back.
+        this.requeuer.track(doc.uuid);
+        return NOT_ENQUEUED;
+      }
       await this.datastore.delete(doc.uuid).catch(() => undefined);
       throw err;
     }
-    try {
-      await this.datastore.replace({ ...doc, queueJobId: entryId }, created);
-    } catch (err) {
-      // A worker took the job first and wrote it; the entry id is only informative.
-      if (!isZeroGError(err, "ZEROG_CAS_MISMATCH")) throw err;
-    }
+    await recordEntryId(this.datastore, doc.uuid, NOT_ENQUEUED, entryId, { value: marked, cas: created });
     return entryId;
+  }
+
+  /**
+   * Finds jobs a process left stored but not enqueued (it died between the two) and enqueues
+   * them, retrying while a side is down; runs in the background from openBackend.
+   */
+  async recover(): Promise<number> {
+    return this.requeuer.scan();
+  }
+
+  /** `recover` in the background: retried every few seconds while it fails, until it has run once or the backend closes. */
+  recoverInBackground(retryMs = 5000): void {
+    const attempt = (): void => {
+      if (this.#closed) return;
+      this.recover().catch(() => {
+        if (this.#closed) return;
+        setTimeout(attempt, retryMs).unref();
+      });
+    };
+    attempt();
   }
 
   /** Document first, then the entry: a crash in between redelivers a finished job, which is then just dropped. */

@@ -18,6 +18,8 @@ export interface ErrorEntry extends LogEntry {
 export interface QueueKwargs {
   priority: number;
   ttrSeconds: number;
+  /** The delay asked for at creation (absent: none); a late enqueue counts it from `createdAt`. */
+  delaySeconds?: number;
 }
 
 export interface JobDocument {
@@ -31,7 +33,10 @@ export interface JobDocument {
   params: Record<string, unknown>;
   queueName: string;
   queueKwargs: QueueKwargs;
-  /** The queue entry's id; null while not enqueued (e.g. the enqueue failed). */
+  /**
+   * The queue entry's id; "-1" while the enqueue has failed and waits for the queue to come back
+   * (src/backend/requeuer.ts), "enqueuing@<ms>" while a process re-enqueues it.
+   */
   queueJobId: string | null;
   events: LogEntry[];
   warnings: LogEntry[];

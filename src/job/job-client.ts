@@ -75,7 +75,7 @@ export class JobClient {
       jobType,
       params: valid,
       queueName: this.#opts.queueName,
-      queueKwargs: { priority, ttrSeconds: this.#opts.ttrSeconds },
+      queueKwargs: { priority, ttrSeconds: this.#opts.ttrSeconds, ...(delaySeconds > 0 ? { delaySeconds } : {}) },
       nowMs: this.#opts.clock.now(),
       delaySeconds,
     });
