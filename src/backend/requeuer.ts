@@ -20,7 +20,9 @@ export const REQUEUER_DEFAULTS = {
   pageSize: 200,
 } as const;
 
-export type RequeuerOptions = Partial<typeof REQUEUER_DEFAULTS> & {
+type RequeuerTimings = Record<keyof typeof REQUEUER_DEFAULTS, number>;
+
+export type RequeuerOptions = Partial<RequeuerTimings> & {
   /** A job that cannot be enqueued for a reason other than an outage (it stays in the datastore; a scan finds it again). */
   onError?: (err: unknown) => void;
 };
@@ -35,7 +37,7 @@ export class Requeuer {
   readonly #datastore: Datastore;
   readonly #queue: Queue;
   readonly #clock: Clock;
-  readonly #opts: typeof REQUEUER_DEFAULTS;
+  readonly #opts: RequeuerTimings;
   readonly #onError: (err: unknown) => void;
   readonly #pending = new Set<string>();
   /** Puts that landed but whose entry id is not written yet (the datastore failed): only the record is retried. */
