@@ -1,0 +1,123 @@
+import { parse } from "yaml";
+
+/** A job's state as `stats-job` names it. */
+export type JobState = "ready" | "delayed" | "reserved" | "buried";
+
+/** `stats-job <id>`, with the server's field names in camelCase. */
+export interface JobStats {
+  id: string;
+  tube: string;
+  state: JobState;
+  pri: number;
+  /** Seconds since the put. */
+  age: number;
+  /** The delay of the last put or release, in seconds. */
+  delay: number;
+  ttr: number;
+  /** Seconds until a reserved job's TTR passes or a delayed job becomes ready; 0 otherwise. */
+  timeLeft: number;
+  file: number;
+  reserves: number;
+  timeouts: number;
+  releases: number;
+  buries: number;
+  kicks: number;
+}
+
+/** `stats-tube <tube>`: the counts ZeroG reads (the server sends more). */
+export interface TubeStats {
+  name: string;
+  currentJobsUrgent: number;
+  currentJobsReady: number;
+  currentJobsReserved: number;
+  currentJobsDelayed: number;
+  currentJobsBuried: number;
+  totalJobs: number;
+  currentUsing: number;
+  currentWatching: number;
+  currentWaiting: number;
+}
+
+const JOB_STATES: ReadonlySet<string> = new Set<JobState>(["ready", "delayed", "reserved", "buried"]);
+
+/**
+ * The YAML document a stats reply carries. Parsed with the failsafe schema, so every scalar is
+ * a string: the server does not quote tube names, and a tube named `123`, `null` or `true`
+ * must not turn into a number, null or a boolean.
+ */
+function parseYaml(body: Buffer, what: string): unknown {
+  try {
+    return parse(body.toString("utf8"), { schema: "failsafe" });
+  } catch (err) {
+    throw new Error(`${what}: the server's YAML does not parse: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function asMap(body: Buffer, what: string): Record<string, unknown> {
+  const doc = parseYaml(body, what);
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw new Error(`${what}: expected a YAML map`);
+  return doc as Record<string, unknown>;
+}
+
+function str(map: Record<string, unknown>, key: string, what: string): string {
+  const v = map[key];
+  if (typeof v !== "string") throw new Error(`${what}: field '${key}' is missing`);
+  return v;
+}
+
+function num(map: Record<string, unknown>, key: string, what: string): number {
+  const n = Number(str(map, key, what));
+  if (!Number.isFinite(n)) throw new Error(`${what}: field '${key}' is not a number`);
+  return n;
+}
+
+export function parseJobStats(body: Buffer): JobStats {
+  const what = "stats-job";
+  const m = asMap(body, what);
+  const state = str(m, "state", what);
+  if (!JOB_STATES.has(state)) throw new Error(`${what}: unknown state '${state}'`);
+  const n = (key: string): number => num(m, key, what);
+  return {
+    id: str(m, "id", what),
+    tube: str(m, "tube", what),
+    state: state as JobState,
+    pri: n("pri"),
+    age: n("age"),
+    delay: n("delay"),
+    ttr: n("ttr"),
+    timeLeft: n("time-left"),
+    file: n("file"),
+    reserves: n("reserves"),
+    timeouts: n("timeouts"),
+    releases: n("releases"),
+    buries: n("buries"),
+    kicks: n("kicks"),
+  };
+}
+
+export function parseTubeStats(body: Buffer): TubeStats {
+  const what = "stats-tube";
+  const m = asMap(body, what);
+  const n = (key: string): number => num(m, key, what);
+  return {
+    name: str(m, "name", what),
+    currentJobsUrgent: n("current-jobs-urgent"),
+    currentJobsReady: n("current-jobs-ready"),
+    currentJobsReserved: n("current-jobs-reserved"),
+    currentJobsDelayed: n("current-jobs-delayed"),
+    currentJobsBuried: n("current-jobs-buried"),
+    totalJobs: n("total-jobs"),
+    currentUsing: n("current-using"),
+    currentWatching: n("current-watching"),
+    currentWaiting: n("current-waiting"),
+  };
+}
+
+/** `list-tubes`, `list-tubes-watched`: a YAML list of names. */
+export function parseTubeList(body: Buffer): string[] {
+  const doc = parseYaml(body, "list-tubes");
+  if (!Array.isArray(doc) || !doc.every((t): t is string => typeof t === "string")) {
+    throw new Error("list-tubes: expected a YAML list of names");
+  }
+  return doc;
+}

@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { Socket } from "node:net";
+import { freePort } from "./private-services.ts";
+import { until } from "./wait.ts";
+
+/**
+ * A beanstalkd of the test file's own on 127.0.0.1 and a free port, without a binlog (a restart
+ * empties it). Tests may stop, restart and pause it: nothing else uses it.
+ */
+export interface PrivateBeanstalkd {
+  url: string;
+  host: string;
+  port: number;
+  start(): Promise<void>;
+  /** Stops it and waits for the process to exit; SIGKILL drops every connection without ceremony. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Stop, then start on the same port: an empty server. */
+  restart(): Promise<void>;
+  /** SIGSTOP: the server stops answering, but its sockets stay open (and the kernel still accepts connects). */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
+  /** Stops it for good. */
+  destroy(): Promise<void>;
+}
+
+const HOST = "127.0.0.1";
+
+/**
+ * Starts a private beanstalkd. When the binary is missing: under CI=true an error (CI must
+ * install it: `apt-get install -y beanstalkd`), otherwise null and a printed reason, so the
+ * file can `describe.skipIf(server === null)`.
+ */
+export async function privateBeanstalkd(): Promise<PrivateBeanstalkd | null> {
+  if (spawnSync("beanstalkd", ["-v"]).error) {
+    const reason = "the beanstalkd binary is not installed (apt-get install -y beanstalkd)";
+    if (process.env.CI === "true") throw new Error(`${reason}; CI must install it (see .ci/run)`);
+    console.warn(`skipping beanstalkd tests: ${reason}`);
+    return null;
+  }
+  const port = await freePort();
+  let proc: ChildProcess | null = null;
+  let paused = false;
+  // A crashed test file must not leave a server behind.
+  const killOnExit = (): void => {
+    proc?.kill("SIGKILL");
+  };
+  process.once("exit", killOnExit);
+
+  const start = async (): Promise<void> => {
+    if (proc && proc.exitCode === null && proc.signalCode === null) return;
+    const child = spawn("beanstalkd", ["-l", HOST, "-p", String(port)], { stdio: "ignore" });
+    proc = child;
+    paused = false;
+    await until(async () => ((await answers(port)) ? true : undefined), `beanstalkd to listen on ${port}`);
+    if (child.exitCode !== null) throw new Error(`beanstalkd exited with ${child.exitCode} (port ${port} taken?)`);
+  };
+  const stop = async (signal: NodeJS.Signals = "SIGTERM"): Promise<void> => {
+    const p = proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((resolve) => p.once("exit", resolve));
+    p.kill(signal);
+    if (paused) p.kill("SIGCONT"); // a stopped process acts on SIGTERM only once continued
+    paused = false;
+    await exited;
+  };
+  await start();
+  return {
+    url: `beanstalk://${HOST}:${port}`,
+    host: HOST,
+    port,
+    start,
+    stop,
+    restart: async () => {
+      await stop();
+      await start();
+    },
+    pause: () => {
+      paused = true;
+      proc?.kill("SIGSTOP");
+    },
+    resume: () => {
+      paused = false;
+      proc?.kill("SIGCONT");
+    },
+    destroy: async () => {
+      await stop("SIGKILL");
+      process.removeListener("exit", killOnExit);
+    },
+  };
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once("error", () => done(false));
+    socket.connect(port, HOST, () => done(true));
+  });
+}
