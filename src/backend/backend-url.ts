@@ -7,7 +7,9 @@ export type BackendUrl =
   /** `url` without ZeroG's own `schema` parameter, as the driver takes it. */
   | { scheme: "postgres"; url: string; schema: string }
   /** `url` without ZeroG's own `prefix` parameter, as the driver takes it. */
-  | { scheme: "redis"; url: string; prefix: string };
+  | { scheme: "redis"; url: string; prefix: string }
+  /** A queue only: `beanstalk://host:11300`. */
+  | { scheme: "beanstalk"; url: string };
 
 /** The default for both datastore and queue: one SQLite file in the working directory. */
 export const DEFAULT_BACKEND_URL = "sqlite:./zerog.db";
@@ -16,7 +18,7 @@ export const DEFAULT_BACKEND_URL = "sqlite:./zerog.db";
 export const DEFAULT_NAMESPACE = "zerog";
 
 const SUPPORTED =
-  "memory:, sqlite:./file.db (or sqlite::memory:), postgres://user@host:5432/db[?schema=zerog], redis://host:6379[/db][?prefix=zerog]";
+  "memory:, sqlite:./file.db (or sqlite::memory:), postgres://user@host:5432/db[?schema=zerog], redis://host:6379[/db][?prefix=zerog], beanstalk://host:11300 (queue only)";
 
 /**
  * Schema names and key prefixes end up in SQL identifiers and key names: keep them plain.
@@ -26,7 +28,7 @@ const NAMESPACE_PATTERN = { schema: /^[a-z_][a-z0-9_]{0,47}$/, prefix: /^[A-Za-z
 
 /**
  * `sqlite:./zerog.db`, `sqlite:/abs/path.db`, `sqlite:///abs/path.db`, `sqlite::memory:`, `memory:`,
- * `postgres://…?schema=name`, `redis://…?prefix=name`. Unknown schemes are refused with the list of supported ones.
+ * `postgres://…?schema=name`, `redis://…?prefix=name`, `beanstalk://host:port` (a queue only). Unknown schemes are refused with the list of supported ones.
  */
 export function parseBackendUrl(url: string): BackendUrl {
   const colon = url.indexOf(":");
@@ -50,6 +52,8 @@ export function parseBackendUrl(url: string): BackendUrl {
       const { driverUrl, namespace } = splitNamespace(url, "prefix");
       return { scheme: "redis", url: driverUrl, prefix: namespace };
     }
+    case "beanstalk":
+      return { scheme: "beanstalk", url };
     default:
       throw new InvalidConfigError(`unsupported backend URL '${url}'; supported: ${SUPPORTED}`);
   }

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { MemoryDatastore } from "../datastore/memory/memory-datastore.ts";
+import { InvalidConfigError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
 import { MemoryQueue } from "../queue/memory/memory-queue.ts";
 import { type BackendUrl, DEFAULT_BACKEND_URL, parseBackendUrl, sameStore } from "./backend-url.ts";
@@ -28,8 +29,11 @@ export interface OpenBackendOptions {
 export async function openBackend(urls: BackendUrls = {}, opts: OpenBackendOptions = {}): Promise<Backend> {
   const ds = parseBackendUrl(urls.datastore ?? DEFAULT_BACKEND_URL);
   const q = parseBackendUrl(urls.queue ?? DEFAULT_BACKEND_URL);
+  if (ds.scheme === "beanstalk") {
+    throw new InvalidConfigError(`'${ds.url}' is a queue only (Beanstalkd stores no documents); use it as the queue URL`);
+  }
   if (sameStore(ds, q, sameFile)) return openStore(ds, opts);
-  const [forData, forQueue] = await Promise.all([openStore(ds, opts), openStore(q, opts)]);
+  const [forData, forQueue] = await Promise.all([openStore(ds, opts), openQueue(q, opts)]);
   const backend = new SeparateBackend(forData.datastore, forQueue.queue, {
     close: async () => {
       await Promise.allSettled([forData.close(), forQueue.close()]);
@@ -41,8 +45,16 @@ export async function openBackend(urls: BackendUrls = {}, opts: OpenBackendOptio
   return backend;
 }
 
+/** The queue half of `url`: a queue-only service, or the queue of a store (which it closes with). */
+async function openQueue(url: BackendUrl, opts: OpenBackendOptions): Promise<Pick<Backend, "queue" | "close">> {
+  if (url.scheme !== "beanstalk") return openStore(url, opts);
+  const { createBeanstalkQueue } = await import("../queue/beanstalk/beanstalk-queue.ts");
+  const queue = await createBeanstalkQueue({ url: url.url });
+  return { queue, close: () => queue.close() };
+}
+
 /** One store serving both contracts. Drivers for PostgreSQL and Redis load only when their URL is used. */
-async function openStore(url: BackendUrl, opts: OpenBackendOptions): Promise<Backend> {
+async function openStore(url: Exclude<BackendUrl, { scheme: "beanstalk" }>, opts: OpenBackendOptions): Promise<Backend> {
   const clock = opts.clock ? { clock: opts.clock } : {};
   switch (url.scheme) {
     case "memory":

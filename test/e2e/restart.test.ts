@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { JobDocument } from "zerog";
+import { privateBeanstalkd } from "../helpers/beanstalkd.ts";
 import { type RunningCli, startServe } from "../helpers/cli.ts";
 import { namespacedUrl, serviceUrl } from "../helpers/services.ts";
 import { until } from "../helpers/wait.ts";
@@ -18,10 +19,17 @@ afterAll(async () => {
 
 const postgres = await serviceUrl("postgres");
 const redis = await serviceUrl("redis");
-const backends: { name: string; url: () => string | null }[] = [
-  { name: "sqlite", url: () => `sqlite:${join(dir, "zerog.db")}` },
-  { name: "postgres", url: () => (postgres ? track(namespacedUrl("postgres", postgres)) : null) },
-  { name: "redis", url: () => (redis ? track(namespacedUrl("redis", redis)) : null) },
+const beanstalkd = await privateBeanstalkd();
+if (beanstalkd) cleanups.push(() => beanstalkd.destroy());
+const both = (url: string | null) => (url === null ? null : { datastore: url, queue: url });
+const backends: { name: string; urls: () => { datastore: string; queue: string } | null }[] = [
+  { name: "sqlite", urls: () => both(`sqlite:${join(dir, "zerog.db")}`) },
+  { name: "postgres", urls: () => both(postgres ? track(namespacedUrl("postgres", postgres)) : null) },
+  { name: "redis", urls: () => both(redis ? track(namespacedUrl("redis", redis)) : null) },
+  {
+    name: "beanstalkd queue, sqlite datastore",
+    urls: () => (beanstalkd ? { datastore: `sqlite:${join(dir, "bs.db")}`, queue: beanstalkd.url } : null),
+  },
 ];
 
 function track(ns: { url: string; drop(): Promise<void> }): string {
@@ -32,18 +40,18 @@ function track(ns: { url: string; drop(): Promise<void> }): string {
 const getJson = async (url: string) => (await (await fetch(url)).json()) as Record<string, unknown>;
 
 for (const backend of backends) {
-  const url = backend.url();
-  // Skipped only when the service is not running and CI is not set (serviceUrl fails the run under CI=true).
-  describe.skipIf(url === null)(`a server killed with SIGKILL mid-job (${backend.name})`, () => {
+  const urls = backend.urls();
+  // Skipped only when the service is not running and CI is not set (serviceUrl and privateBeanstalkd fail the run under CI=true).
+  describe.skipIf(urls === null)(`a server killed with SIGKILL mid-job (${backend.name})`, () => {
     it("leaves the job to a restarted server, which records the kill and finishes it", async () => {
       const serve = async () => {
         const r = await startServe([
           "--jobs",
           "test/helpers/test-jobs.ts",
           "--datastore",
-          `${url}`,
+          `${urls?.datastore}`,
           "--queue",
-          `${url}`,
+          `${urls?.queue}`,
           "--ttr",
           "1",
         ]);
