@@ -1,15 +1,21 @@
 // The backends the benchmark measures: each gives a fresh, empty store per call and removes it after.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { Socket } from "node:net";
+import { createServer, Socket } from "node:net";
 import { join } from "node:path";
 import pg from "pg";
 import { createClient } from "redis";
 
+export interface BenchUrls {
+  datastore: string;
+  queue: string;
+}
+
 export interface BenchBackend {
-  name: "sqlite" | "postgres" | "redis";
-  /** A URL on a fresh store (file, schema or key prefix). */
-  fresh(): string;
+  name: "sqlite" | "postgres" | "redis" | "beanstalk";
+  /** URLs of a fresh, empty store (file, schema, key prefix, or server). */
+  fresh(): Promise<BenchUrls>;
   /** Removes every store `fresh` made. */
   cleanup(): Promise<void>;
 }
@@ -25,7 +31,7 @@ export function sqliteBackend(dir: string): BenchBackend {
   let n = 0;
   return {
     name: "sqlite",
-    fresh: () => `sqlite:${join(dir, `bench-${++n}.db`)}`,
+    fresh: async () => both(`sqlite:${join(dir, `bench-${++n}.db`)}`),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -34,10 +40,10 @@ export function postgresBackend(): BenchBackend {
   const schemas: string[] = [];
   return {
     name: "postgres",
-    fresh: () => {
+    fresh: async () => {
       const schema = ns();
       schemas.push(schema);
-      return `${PEER_URLS.postgres}?schema=${schema}`;
+      return both(`${PEER_URLS.postgres}?schema=${schema}`);
     },
     cleanup: async () => {
       const client = new pg.Client({ connectionString: PEER_URLS.postgres });
@@ -52,10 +58,10 @@ export function redisBackend(): BenchBackend {
   const prefixes: string[] = [];
   return {
     name: "redis",
-    fresh: () => {
+    fresh: async () => {
       const prefix = ns();
       prefixes.push(prefix);
-      return `${PEER_URLS.redis}?prefix=${prefix}`;
+      return both(`${PEER_URLS.redis}?prefix=${prefix}`);
     },
     cleanup: async () => {
       const client = createClient({ url: PEER_URLS.redis });
@@ -68,6 +74,47 @@ export function redisBackend(): BenchBackend {
       client.destroy();
     },
   };
+}
+
+/** Whether the beanstalkd binary is installed (Debian: apt-get install -y beanstalkd). */
+export function hasBeanstalkd(): boolean {
+  return !spawnSync("beanstalkd", ["-v"]).error;
+}
+
+/**
+ * A Beanstalkd queue with a SQLite datastore (Beanstalkd keeps no documents): each `fresh` starts
+ * an empty beanstalkd of its own on 127.0.0.1 (no binlog), so no run sees another's tubes.
+ */
+export function beanstalkBackend(dir: string): BenchBackend {
+  const servers: ChildProcess[] = [];
+  let n = 0;
+  return {
+    name: "beanstalk",
+    fresh: async () => {
+      const port = await freePort();
+      servers.push(spawn("beanstalkd", ["-l", "127.0.0.1", "-p", String(port)], { stdio: "ignore" }));
+      const queue = `beanstalk://127.0.0.1:${port}`;
+      for (let i = 0; i < 100 && !(await reachable(queue)); i++) await new Promise((r) => setTimeout(r, 20));
+      return { datastore: `sqlite:${join(dir, `bs-${++n}.db`)}`, queue };
+    },
+    cleanup: async () => {
+      for (const s of servers) s.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const both = (url: string): BenchUrls => ({ datastore: url, queue: url });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      srv.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
 }
 
 /** Whether a service answers on its port (a missing one is reported and skipped, not fatal: this is a benchmark). */

@@ -2,7 +2,7 @@
 import { fork } from "node:child_process";
 import { once } from "node:events";
 import autocannon from "autocannon";
-import type { BenchBackend } from "./backends.ts";
+import type { BenchBackend, BenchUrls } from "./backends.ts";
 import { quantile, report, round } from "./stats.ts";
 
 const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 3);
@@ -15,7 +15,7 @@ const HTTP_ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
 export async function httpCreate(backends: readonly BenchBackend[]): Promise<void> {
   const targets = [
     { name: "bare", ...(await startTarget("bare")) },
-    ...(await Promise.all(backends.map(async (b) => ({ name: b.name, ...(await startTarget(b.fresh())) })))),
+    ...(await Promise.all(backends.map(async (b) => ({ name: b.name, ...(await startTarget(await b.fresh())) })))),
   ];
   const load = (url: string, seconds: number) =>
     autocannon({
@@ -62,8 +62,9 @@ export async function httpCreate(backends: readonly BenchBackend[]): Promise<voi
   }
 }
 
-async function startTarget(target: string): Promise<{ url: string; child: ReturnType<typeof fork> }> {
-  const child = fork(new URL("./http-target.ts", import.meta.url), [target], {
+async function startTarget(target: BenchUrls | "bare"): Promise<{ url: string; child: ReturnType<typeof fork> }> {
+  const args = target === "bare" ? ["bare"] : [target.datastore, target.queue];
+  const child = fork(new URL("./http-target.ts", import.meta.url), args, {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

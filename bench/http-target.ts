@@ -1,5 +1,6 @@
 // A server for the HTTP create benchmark, in its own process so the load generator does not share its CPU.
-// argv[2]: a backend URL (ZeroG's POST /job/noop on it, API only), or "bare" (a bare Fastify JSON route, the baseline).
+// argv[2], argv[3]: datastore and queue URLs (ZeroG's POST /job/noop on them, API only), or "bare" (a bare
+// Fastify JSON route, the baseline).
 import { randomUUID } from "node:crypto";
 import Fastify from "fastify";
 import { pino } from "pino";
@@ -19,7 +20,7 @@ if (target === "bare") {
   const server = new Server({
     jobs: [NoopJob],
     datastore: target,
-    queue: target,
+    queue: process.argv[3] ?? target,
     concurrency: 0,
     logger: pino({ level: "warn" }),
   });

@@ -11,11 +11,10 @@ const LATENCY_RATE = 200;
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
 
 export async function latency(backend: BenchBackend): Promise<void> {
-  const url = backend.fresh();
+  const urls = await backend.fresh();
   const server = new Server({
     jobs: [NoopJob],
-    datastore: url,
-    queue: url,
+    ...urls,
     concurrency: 10,
     logger: pino({ level: "silent" }),
   });

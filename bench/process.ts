@@ -2,17 +2,18 @@
 import { performance } from "node:perf_hooks";
 import { pino } from "pino";
 import { JobClient, JobRegistry, openBackend, Worker } from "zerog";
+import type { BenchUrls } from "./backends.ts";
 import { NoopJob } from "./noop-job.ts";
 
 const silent = pino({ level: "silent" });
 
-/** Creates `jobs` no-op jobs on `url` (500 in flight), then times one in-process worker at `concurrency`. */
+/** Creates `jobs` no-op jobs on `urls` (500 in flight), then times one in-process worker at `concurrency`. */
 export async function prefillAndProcess(
-  url: string,
+  urls: BenchUrls,
   jobs: number,
   concurrency: number,
 ): Promise<{ createPerSec: number; processPerSec: number }> {
-  const backend = await openBackend({ datastore: url, queue: url });
+  const backend = await openBackend(urls);
   const registry = new JobRegistry([NoopJob]);
   const client = new JobClient(backend, registry, { queueName: "bench_jobs", ttrSeconds: 60 });
   const t0 = performance.now();

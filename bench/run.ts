@@ -1,8 +1,10 @@
-// npm run bench: ZeroG's figures per backend (SQLite, and PostgreSQL and Redis when they answer),
+// npm run bench: ZeroG's figures per backend (SQLite; PostgreSQL and Redis when they answer; a Beanstalkd queue
+// with a SQLite datastore when beanstalkd is installed),
 // with BullMQ (Redis) and graphile-worker (PostgreSQL) as baselines, printed as JSON lines.
 // Runs the built package (npm run build first), as users do.
 //   process   - 20,000 pre-filled no-op jobs, one in-process worker → jobs/s (SQLite at concurrency 1, 10
-//               and 50, median of 3 runs on fresh files; PostgreSQL and Redis at 10 and 50, one run each)
+//               and 50, median of 3 runs on fresh files; PostgreSQL, Redis and Beanstalkd at 10 and 50, one
+//               run each)
 //   create    - jobs created through the library (JobClient, 500 in flight) → jobs/s
 //   peer      - the same workload on BullMQ (concurrency 50) and graphile-worker (concurrency 10, default
 //               mode), alternating with ZeroG for BENCH_PEER_ROUNDS rounds: the median of the rounds'
@@ -10,12 +12,22 @@
 //   http      - POST /job/noop on each backend vs a bare Fastify JSON route, alternating rounds → req/s, ratio
 //   latency   - POST → start and POST → result at a steady 200 jobs/s → p50/p90/p99/max ms
 // No pass/fail here: the figures are read as ratios within one run (the machines are noisy).
-// BENCH_ONLY=process|http|latency, BENCH_BACKENDS=sqlite,postgres,redis (default all), BENCH_JOBS, BENCH_REPEATS, BENCH_PEER_ROUNDS, BENCH_HTTP_SECONDS, BENCH_HTTP_ROUNDS,
-// BENCH_LATENCY_SECONDS, BENCH_POSTGRES_URL, BENCH_REDIS_URL.
+// BENCH_ONLY=process|http|latency, BENCH_BACKENDS=sqlite,postgres,redis,beanstalk (default all), BENCH_JOBS,
+// BENCH_REPEATS, BENCH_PEER_ROUNDS, BENCH_HTTP_SECONDS, BENCH_HTTP_ROUNDS, BENCH_LATENCY_SECONDS,
+// BENCH_POSTGRES_URL, BENCH_REDIS_URL.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BenchBackend, PEER_URLS, postgresBackend, reachable, redisBackend, sqliteBackend } from "./backends.ts";
+import {
+  type BenchBackend,
+  beanstalkBackend,
+  hasBeanstalkd,
+  PEER_URLS,
+  postgresBackend,
+  reachable,
+  redisBackend,
+  sqliteBackend,
+} from "./backends.ts";
 import { httpCreate } from "./http-create.ts";
 import { latency } from "./latency.ts";
 import { bullmqProcess } from "./peers/bullmq.ts";
@@ -29,7 +41,7 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 /** ZeroG/peer ratios are the median of this many back-to-back pairs of runs. */
 const PEER_ROUNDS = Number(process.env.BENCH_PEER_ROUNDS ?? 3);
 
-const wanted = new Set((process.env.BENCH_BACKENDS ?? "sqlite,postgres,redis").split(","));
+const wanted = new Set((process.env.BENCH_BACKENDS ?? "sqlite,postgres,redis,beanstalk").split(","));
 const backends: BenchBackend[] = wanted.has("sqlite")
   ? [sqliteBackend(mkdtempSync(join(tmpdir(), "zerog-bench-")))]
   : [];
@@ -40,6 +52,11 @@ for (const [name, make] of [
   if (!wanted.has(name)) continue;
   if (await reachable(PEER_URLS[name])) backends.push(make());
   else report({ bench: "skipped", backend: name, reason: `${PEER_URLS[name]} does not answer` });
+}
+
+if (wanted.has("beanstalk")) {
+  if (hasBeanstalkd()) backends.push(beanstalkBackend(mkdtempSync(join(tmpdir(), "zerog-bench-bs-"))));
+  else report({ bench: "skipped", backend: "beanstalk", reason: "beanstalkd is not installed" });
 }
 
 const only = process.env.BENCH_ONLY;
@@ -59,7 +76,7 @@ async function processSection(): Promise<void> {
     const repeats = b.name === "sqlite" ? REPEATS : 1;
     for (const concurrency of concurrencies) {
       const runs: { createPerSec: number; processPerSec: number }[] = [];
-      for (let rep = 0; rep < repeats; rep++) runs.push(await prefillAndProcess(b.fresh(), JOBS, concurrency));
+      for (let rep = 0; rep < repeats; rep++) runs.push(await prefillAndProcess(await b.fresh(), JOBS, concurrency));
       const create = quantile(
         runs.map((r) => r.createPerSec),
         0.5,
@@ -94,7 +111,7 @@ async function processSection(): Promise<void> {
       "redis",
       "bullmq",
       50,
-      () => prefillAndProcess(redis.fresh(), JOBS, 50),
+      async () => prefillAndProcess(await redis.fresh(), JOBS, 50),
       () => bullmqProcess(PEER_URLS.redis, JOBS, 50),
     );
   }
@@ -104,7 +121,7 @@ async function processSection(): Promise<void> {
       "postgres",
       "graphile-worker",
       10,
-      () => prefillAndProcess(postgres.fresh(), JOBS, 10),
+      async () => prefillAndProcess(await postgres.fresh(), JOBS, 10),
       () => graphileProcess(PEER_URLS.postgres, JOBS, 10, false),
     );
     const batched = await graphileProcess(PEER_URLS.postgres, JOBS, 10, true);
