@@ -1,3 +1,4 @@
+import { type CouchbaseUrl, parseCouchbaseUrl } from "../datastore/couchbase/couchbase-url.ts";
 import { InvalidConfigError } from "../errors.ts";
 
 /** A parsed backend URL: which implementation, and where. */
@@ -9,7 +10,9 @@ export type BackendUrl =
   /** `url` without ZeroG's own `prefix` parameter, as the driver takes it. */
   | { scheme: "redis"; url: string; prefix: string }
   /** A queue only: `beanstalk://host:11300`. */
-  | { scheme: "beanstalk"; url: string };
+  | { scheme: "beanstalk"; url: string }
+  /** A datastore only: `couchbase://host/bucket?username=…` (see src/datastore/couchbase/couchbase-url.ts). */
+  | CouchbaseUrl;
 
 /** The default for both datastore and queue: one SQLite file in the working directory. */
 export const DEFAULT_BACKEND_URL = "sqlite:./zerog.db";
@@ -18,7 +21,7 @@ export const DEFAULT_BACKEND_URL = "sqlite:./zerog.db";
 export const DEFAULT_NAMESPACE = "zerog";
 
 const SUPPORTED =
-  "memory:, sqlite:./file.db (or sqlite::memory:), postgres://user@host:5432/db[?schema=zerog], redis://host:6379[/db][?prefix=zerog], beanstalk://host:11300 (queue only)";
+  "memory:, sqlite:./file.db (or sqlite::memory:), postgres://user@host:5432/db[?schema=zerog], redis://host:6379[/db][?prefix=zerog], beanstalk://host:11300 (queue only), couchbase://host/bucket?username=name (datastore only)";
 
 /**
  * Schema names and key prefixes end up in SQL identifiers and key names: keep them plain.
@@ -28,7 +31,8 @@ const NAMESPACE_PATTERN = { schema: /^[a-z_][a-z0-9_]{0,47}$/, prefix: /^[A-Za-z
 
 /**
  * `sqlite:./zerog.db`, `sqlite:/abs/path.db`, `sqlite:///abs/path.db`, `sqlite::memory:`, `memory:`,
- * `postgres://…?schema=name`, `redis://…?prefix=name`, `beanstalk://host:port` (a queue only). Unknown schemes are refused with the list of supported ones.
+ * `postgres://…?schema=name`, `redis://…?prefix=name`, `beanstalk://host:port` (a queue only),
+ * `couchbase://host/bucket?username=name` (a datastore only). Unknown schemes are refused with the list of supported ones.
  */
 export function parseBackendUrl(url: string): BackendUrl {
   const colon = url.indexOf(":");
@@ -54,6 +58,9 @@ export function parseBackendUrl(url: string): BackendUrl {
     }
     case "beanstalk":
       return { scheme: "beanstalk", url };
+    case "couchbase":
+    case "couchbases":
+      return parseCouchbaseUrl(url);
     default:
       throw new InvalidConfigError(`unsupported backend URL '${url}'; supported: ${SUPPORTED}`);
   }

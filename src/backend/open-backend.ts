@@ -30,10 +30,17 @@ export async function openBackend(urls: BackendUrls = {}, opts: OpenBackendOptio
   const ds = parseBackendUrl(urls.datastore ?? DEFAULT_BACKEND_URL);
   const q = parseBackendUrl(urls.queue ?? DEFAULT_BACKEND_URL);
   if (ds.scheme === "beanstalk") {
-    throw new InvalidConfigError(`'${ds.url}' is a queue only (Beanstalkd stores no documents); use it as the queue URL`);
+    throw new InvalidConfigError(
+      `'${ds.url}' is a queue only (Beanstalkd stores no documents); use it as the queue URL`,
+    );
   }
-  if (sameStore(ds, q, sameFile)) return openStore(ds, opts);
-  const [forData, forQueue] = await Promise.all([openStore(ds, opts), openQueue(q, opts)]);
+  if (q.scheme === "couchbase") {
+    throw new InvalidConfigError(
+      "a couchbase:// URL is a datastore only (Couchbase holds the documents, not a queue); use it as the datastore URL, with a sqlite:, postgres://, redis:// or beanstalk:// queue",
+    );
+  }
+  if (ds.scheme !== "couchbase" && sameStore(ds, q, sameFile)) return openStore(ds, opts);
+  const [forData, forQueue] = await openBoth(openDatastore(ds, opts), openQueue(q, opts));
   const backend = new SeparateBackend(forData.datastore, forQueue.queue, {
     close: async () => {
       await Promise.allSettled([forData.close(), forQueue.close()]);
@@ -45,8 +52,35 @@ export async function openBackend(urls: BackendUrls = {}, opts: OpenBackendOptio
   return backend;
 }
 
+/** Both halves, or neither: when one fails to open, the other is closed (a Couchbase cluster would keep the process alive). */
+async function openBoth<A extends Closable, B extends Closable>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === "fulfilled" && rb.status === "fulfilled") return [ra.value, rb.value];
+  await Promise.allSettled([ra, rb].map((r) => (r.status === "fulfilled" ? r.value.close() : undefined)));
+  throw ra.status === "rejected" ? ra.reason : (rb as PromiseRejectedResult).reason;
+}
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+/** The datastore half of `url`: a datastore-only service, or the datastore of a store (which it closes with). */
+async function openDatastore(
+  url: Exclude<BackendUrl, { scheme: "beanstalk" }>,
+  opts: OpenBackendOptions,
+): Promise<Pick<Backend, "datastore" | "close">> {
+  if (url.scheme !== "couchbase") return openStore(url, opts);
+  // Loads the couchbase package, an optional dependency, only for a couchbase:// URL.
+  const { openCouchbaseDatastore } = await import("../datastore/couchbase/open-couchbase.ts");
+  const datastore = await openCouchbaseDatastore({ url });
+  return { datastore, close: () => datastore.close() };
+}
+
 /** The queue half of `url`: a queue-only service, or the queue of a store (which it closes with). */
-async function openQueue(url: BackendUrl, opts: OpenBackendOptions): Promise<Pick<Backend, "queue" | "close">> {
+async function openQueue(
+  url: Exclude<BackendUrl, { scheme: "couchbase" }>,
+  opts: OpenBackendOptions,
+): Promise<Pick<Backend, "queue" | "close">> {
   if (url.scheme !== "beanstalk") return openStore(url, opts);
   const { createBeanstalkQueue } = await import("../queue/beanstalk/beanstalk-queue.ts");
   const queue = await createBeanstalkQueue({ url: url.url });
@@ -54,7 +88,10 @@ async function openQueue(url: BackendUrl, opts: OpenBackendOptions): Promise<Pic
 }
 
 /** One store serving both contracts. Drivers for PostgreSQL and Redis load only when their URL is used. */
-async function openStore(url: Exclude<BackendUrl, { scheme: "beanstalk" }>, opts: OpenBackendOptions): Promise<Backend> {
+async function openStore(
+  url: Exclude<BackendUrl, { scheme: "beanstalk" | "couchbase" }>,
+  opts: OpenBackendOptions,
+): Promise<Backend> {
   const clock = opts.clock ? { clock: opts.clock } : {};
   switch (url.scheme) {
     case "memory":

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { DEFAULT_BACKEND_URL } from "../backend/backend-url.ts";
 import { InvalidConfigError } from "../errors.ts";
 import { defaultLogger } from "../internal/logger.ts";
+import { redactUrl } from "../internal/redact.ts";
 import { Server } from "../server/server.ts";
 import { loadJobModule } from "./load-jobs.ts";
 
@@ -24,8 +25,16 @@ export function registerServe(program: Command): void {
     .requiredOption("-j, --jobs <module...>", "module(s) exporting job classes (.js, .mjs, or .ts with tsx)")
     .option("-p, --port <port>", "HTTP port", "8888")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
-    .option("--datastore <url>", "datastore URL: sqlite:, postgres://, redis://, memory:", DEFAULT_BACKEND_URL)
-    .option("--queue <url>", "queue URL: the same, or beanstalk://host:11300", DEFAULT_BACKEND_URL)
+    .option(
+      "--datastore <url>",
+      "datastore URL: sqlite:, postgres://, redis://, memory:, or couchbase://host/bucket?username=…",
+      DEFAULT_BACKEND_URL,
+    )
+    .option(
+      "--queue <url>",
+      "queue URL: sqlite:, postgres://, redis://, memory:, or beanstalk://host:11300",
+      DEFAULT_BACKEND_URL,
+    )
     .option("-c, --concurrency <n>", "worker slots in this process (0: API only)", "1")
     .option("-n, --name <name>", "service name (worker id, queue name)", "zerog")
     .option("--ttr <seconds>", "queue TTR of new jobs", "60")
@@ -43,7 +52,12 @@ export function registerServe(program: Command): void {
       });
       const url = await server.listen({ port: intFlag("port", flags.port), host: flags.host });
       logger.info(
-        { url, jobTypes: server.registry.types(), datastore: redacted(flags.datastore), queue: redacted(flags.queue) },
+        {
+          url,
+          jobTypes: server.registry.types(),
+          datastore: redactUrl(flags.datastore),
+          queue: redactUrl(flags.queue),
+        },
         "zerog serving",
       );
       onShutdownSignal(async (signal) => {
@@ -52,18 +66,6 @@ export function registerServe(program: Command): void {
         logger.info("shut down");
       });
     });
-}
-
-/** A backend URL fit for a log line: any password replaced. */
-function redacted(backendUrl: string): string {
-  try {
-    const u = new URL(backendUrl);
-    if (u.password === "") return backendUrl;
-    u.password = "***";
-    return u.toString();
-  } catch {
-    return backendUrl;
-  }
 }
 
 function intFlag(name: string, value: string): number {

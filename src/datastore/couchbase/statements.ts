@@ -1,0 +1,66 @@
+import { readFileSync } from "node:fs";
+import type { ListJobsQuery } from "../contract.ts";
+
+const LIST_DEFAULT_LIMIT = 50;
+/** Sorts after every ISO-8601 time (SQL++ compares strings by code point), so "no cursor" is a cursor past the end. */
+const NO_CURSOR = "\uffff";
+const KEYSPACE_PLACEHOLDER = "{{keyspace}}";
+
+/** One index of indexes.n1ql: its name and its CREATE statement for one keyspace. */
+export interface IndexStatement {
+  name: string;
+  statement: string;
+}
+
+/**
+ * The CREATE INDEX statements of `indexes.n1ql` for `keyspace` (already quoted, see `keyspaceOf`),
+ * in file order. Read when called: the file sits beside this module in src/ and in dist/.
+ */
+export function indexStatements(keyspace: string, text = readIndexFile()): IndexStatement[] {
+  const body = text
+    .split("\n")
+    .filter((line) => !line.trimStart().startsWith("--"))
+    .join("\n");
+  return body
+    .split(";")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+    .map((s) => {
+      const name = /^CREATE INDEX IF NOT EXISTS `([^`]+)`/i.exec(s)?.[1];
+      if (name === undefined) throw new Error(`indexes.n1ql: not a CREATE INDEX IF NOT EXISTS statement: ${s}`);
+      return { name, statement: s.replaceAll(KEYSPACE_PLACEHOLDER, keyspace) };
+    });
+}
+
+function readIndexFile(): string {
+  return readFileSync(new URL("./indexes.n1ql", import.meta.url), "utf8");
+}
+
+/** A listing's statement and its named parameters (SQL++ adds the `$`). */
+export interface ListStatement {
+  statement: string;
+  parameters: Record<string, string | number>;
+}
+
+/**
+ * The listing for `query` over `keyspace`. Only the keyspace (validated names in backticks) is
+ * spliced into the text; every value travels as a named parameter. One statement shape per filter
+ * combination, so each matches an index of indexes.n1ql (a `$x IS NULL OR …` predicate would not).
+ */
+export function listStatement(keyspace: string, query: ListJobsQuery): ListStatement {
+  const where = ["d.`createdAt` < $before"];
+  const parameters: Record<string, string | number> = {
+    before: query.createdBefore ?? NO_CURSOR,
+    limit: query.limit ?? LIST_DEFAULT_LIMIT,
+  };
+  if (query.jobType !== undefined) {
+    where.unshift("d.`jobType` = $jobType");
+    parameters.jobType = query.jobType;
+  }
+  if (query.state !== undefined) {
+    where.unshift("d.`state` = $state");
+    parameters.state = query.state;
+  }
+  const statement = `SELECT RAW d FROM ${keyspace} AS d WHERE ${where.join(" AND ")} ORDER BY d.\`createdAt\` DESC LIMIT $limit`;
+  return { statement, parameters };
+}

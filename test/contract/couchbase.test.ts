@@ -1,0 +1,49 @@
+import { describe } from "vitest";
+import type { Datastore } from "../../src/datastore/contract.ts";
+import { openCouchbaseDatastore } from "../../src/datastore/couchbase/open-couchbase.ts";
+import { describeDatastore } from "./datastore.suite.ts";
+
+// Couchbase Server cannot run on this machine, so nothing starts one: the suite runs only against
+// a cluster named by COUCHBASE_URL (docs/backends.md, "Running the contract suite"), and is
+// skipped otherwise, under CI=true too.
+const url = process.env.COUCHBASE_URL;
+if (url === undefined)
+  console.warn(
+    "COUCHBASE_URL is not set: the Couchbase datastore contract suite is skipped (Couchbase Server cannot run on this machine)",
+  );
+
+/**
+ * A datastore on COUCHBASE_URL's collection that removes every document it wrote when it closes,
+ * so each test starts from an empty collection, as the suite's listings expect (KV removes: no
+ * query rights needed). The collection must be empty to begin with.
+ */
+async function openCleaning(couchbaseUrl: string): Promise<Datastore> {
+  const store = await openCouchbaseDatastore({ url: couchbaseUrl });
+  if ((await store.list({ limit: 1 })).length > 0) {
+    await store.close();
+    throw new Error("the collection COUCHBASE_URL names must be empty: name a fresh one with collection=");
+  }
+  const written = new Set<string>();
+  const wrote = <T>(uuid: string, result: Promise<T>): Promise<T> => {
+    written.add(uuid);
+    return result;
+  };
+  return {
+    kind: store.kind,
+    capabilities: store.capabilities,
+    create: (doc) => wrote(doc.uuid, store.create(doc)),
+    read: (uuid) => store.read(uuid),
+    replace: (doc, cas) => wrote(doc.uuid, store.replace(doc, cas)),
+    upsert: (doc) => wrote(doc.uuid, store.upsert(doc)),
+    delete: (uuid) => store.delete(uuid),
+    list: (query) => store.list(query),
+    close: async () => {
+      for (const uuid of written) await store.delete(uuid);
+      await store.close();
+    },
+  };
+}
+
+describe.skipIf(url === undefined)("couchbase (COUCHBASE_URL)", () => {
+  describeDatastore({ name: "couchbase", create: () => openCleaning(url ?? "") });
+});

@@ -1,0 +1,213 @@
+import * as sdk from "couchbase";
+import { describe, expect, it } from "vitest";
+import {
+  type CasValue,
+  type CouchbaseCollectionPort,
+  CouchbaseDatastore,
+  isCasToken,
+} from "../../src/datastore/couchbase/couchbase-datastore.ts";
+import { isZeroGError } from "../../src/errors.ts";
+import type { JobDocument } from "../../src/job/document.ts";
+import { makeDocument } from "../helpers/documents.ts";
+
+/**
+ * The adapter's own logic (error mapping, retries, the upsert loop, CAS tokens) over a scripted
+ * stand-in for the few SDK calls it makes, failing with the SDK's real error classes. This is not
+ * a Couchbase server: test/contract/couchbase.test.ts runs the datastore suite against one.
+ */
+type Step = { cas: string } | Error;
+
+class ScriptedPort implements CouchbaseCollectionPort {
+  readonly calls: string[] = [];
+  readonly #steps: Step[];
+  rows: unknown[] = [];
+  lastQuery: { statement: string; parameters: Record<string, string | number> } | undefined;
+  closed = false;
+
+  constructor(...steps: Step[]) {
+    this.#steps = steps;
+  }
+
+  #next(call: string): Promise<{ cas: CasValue }> {
+    this.calls.push(call);
+    const step = this.#steps.shift() ?? new Error(`unscripted call: ${call}`);
+    return step instanceof Error ? Promise.reject(step) : Promise.resolve({ cas: { toString: () => step.cas } });
+  }
+
+  async get(key: string) {
+    const { cas } = await this.#next(`get ${key}`);
+    return { content: { uuid: key }, cas };
+  }
+  insert(key: string, _doc: JobDocument) {
+    return this.#next(`insert ${key}`);
+  }
+  replace(key: string, _doc: JobDocument, cas: string | null) {
+    return this.#next(`replace ${key} ${cas ?? "any"}`);
+  }
+  remove(key: string) {
+    return this.#next(`remove ${key}`);
+  }
+  async query(statement: string, parameters: Record<string, string | number>) {
+    await this.#next("query");
+    this.lastQuery = { statement, parameters };
+    return this.rows;
+  }
+  async close() {
+    this.closed = true;
+  }
+}
+
+const ok = (cas: string): Step => ({ cas });
+const storeOn = (port: ScriptedPort) =>
+  new CouchbaseDatastore(port, { keyspace: "`b`.`s`.`c`", errors: sdk, timeoutRetries: 3, retryBackoffMs: 1 });
+const codeOf = (err: unknown) => (isZeroGError(err) ? err.code : err);
+
+describe("CouchbaseDatastore (scripted SDK calls)", () => {
+  it("creates with insert, and a taken uuid is ZEROG_ALREADY_EXISTS", async () => {
+    const doc = makeDocument();
+    const port = new ScriptedPort(ok("1700000000000000001"), new sdk.DocumentExistsError());
+    const store = storeOn(port);
+    expect(await store.create(doc)).toBe("1700000000000000001");
+    expect(codeOf(await store.create(doc).catch((e: unknown) => e))).toBe("ZEROG_ALREADY_EXISTS");
+    expect(port.calls).toEqual([`insert ${doc.uuid}`, `insert ${doc.uuid}`]);
+  });
+
+  it("reads null for a missing document, and retries a read that timed out", async () => {
+    const port = new ScriptedPort(
+      new sdk.DocumentNotFoundError(),
+      new sdk.AmbiguousTimeoutError(),
+      new sdk.UnambiguousTimeoutError(),
+      ok("42"),
+    );
+    const store = storeOn(port);
+    expect(await store.read("u1")).toBeNull();
+    expect(await store.read("u2")).toEqual({ value: { uuid: "u2" }, cas: "42" });
+    expect(port.calls).toEqual(["get u1", "get u2", "get u2", "get u2"]);
+  });
+
+  it("gives up after the bounded retries with ZEROG_BACKEND_DOWN", async () => {
+    const timeouts = Array.from({ length: 4 }, () => new sdk.UnambiguousTimeoutError());
+    const port = new ScriptedPort(...timeouts);
+    const err = await storeOn(port)
+      .read("u")
+      .catch((e: unknown) => e);
+    expect(codeOf(err)).toBe("ZEROG_BACKEND_DOWN");
+    expect(String(err)).toMatch(/timed out 4 times/);
+    expect(port.calls).toHaveLength(4);
+  });
+
+  it("retries a write only after an unambiguous timeout", async () => {
+    const doc = makeDocument();
+    const port = new ScriptedPort(new sdk.UnambiguousTimeoutError(), ok("7"), new sdk.AmbiguousTimeoutError());
+    const store = storeOn(port);
+    expect(await store.replace(doc, "6")).toBe("7");
+    const err = await store.replace(doc, "7").catch((e: unknown) => e);
+    expect(codeOf(err)).toBe("ZEROG_BACKEND_DOWN");
+    expect(String(err)).toMatch(/may or may not have been applied/);
+    expect(port.calls).toEqual([`replace ${doc.uuid} 6`, `replace ${doc.uuid} 6`, `replace ${doc.uuid} 7`]);
+  });
+
+  it("replaces with the CAS: a stale one is ZEROG_CAS_MISMATCH, a missing document ZEROG_JOB_NOT_FOUND", async () => {
+    const doc = makeDocument();
+    const port = new ScriptedPort(new sdk.CasMismatchError(), new sdk.DocumentNotFoundError());
+    const store = storeOn(port);
+    expect(codeOf(await store.replace(doc, "5").catch((e: unknown) => e))).toBe("ZEROG_CAS_MISMATCH");
+    expect(codeOf(await store.replace(doc, "5").catch((e: unknown) => e))).toBe("ZEROG_JOB_NOT_FOUND");
+  });
+
+  it("never sends CAS 0 (no check at all to Couchbase) or a token the SDK cannot parse", async () => {
+    expect(isCasToken("1")).toBe(true);
+    expect(isCasToken("18446744073709551615")).toBe(true);
+    for (const bad of ["0", "", "-1", "1.5", "abc", "18446744073709551616", "007"]) expect(isCasToken(bad)).toBe(false);
+    const doc = makeDocument();
+    const port = new ScriptedPort(ok("9"), new sdk.DocumentNotFoundError());
+    const store = storeOn(port);
+    expect(codeOf(await store.replace(doc, "0").catch((e: unknown) => e))).toBe("ZEROG_CAS_MISMATCH");
+    expect(codeOf(await store.replace(doc, "").catch((e: unknown) => e))).toBe("ZEROG_JOB_NOT_FOUND");
+    expect(port.calls).toEqual([`get ${doc.uuid}`, `get ${doc.uuid}`]);
+  });
+
+  it("upserts as the seed's set_with_cas: replace, or insert when missing, again when another writer wins", async () => {
+    const doc = makeDocument();
+    const port = new ScriptedPort(
+      ok("3"),
+      new sdk.DocumentNotFoundError(),
+      ok("4"),
+      new sdk.DocumentNotFoundError(),
+      new sdk.DocumentExistsError(),
+      ok("5"),
+    );
+    const store = storeOn(port);
+    expect(await store.upsert(doc)).toBe("3");
+    expect(await store.upsert(doc)).toBe("4");
+    expect(await store.upsert(doc)).toBe("5");
+    const r = `replace ${doc.uuid} any`;
+    const i = `insert ${doc.uuid}`;
+    expect(port.calls).toEqual([r, r, i, r, i, r]);
+  });
+
+  it("bounds the upsert loop", async () => {
+    const doc = makeDocument();
+    const racing = Array.from({ length: 3 }, () => [new sdk.DocumentNotFoundError(), new sdk.DocumentExistsError()]);
+    const port = new ScriptedPort(...racing.flat());
+    expect(
+      codeOf(
+        await storeOn(port)
+          .upsert(doc)
+          .catch((e: unknown) => e),
+      ),
+    ).toBe("ZEROG_CAS_MISMATCH");
+    expect(port.calls).toHaveLength(6);
+  });
+
+  it("deletes, and says whether there was something to delete", async () => {
+    const port = new ScriptedPort(ok("1"), new sdk.DocumentNotFoundError());
+    const store = storeOn(port);
+    expect(await store.delete("u")).toBe(true);
+    expect(await store.delete("u")).toBe(false);
+  });
+
+  it("lists with one statement per filter, every value a parameter", async () => {
+    const port = new ScriptedPort(ok("0"), ok("0"), ok("0"));
+    const store = storeOn(port);
+    port.rows = [{ uuid: "a" }];
+    expect(await store.list({})).toEqual([{ uuid: "a" }]);
+    expect(port.lastQuery).toEqual({
+      statement:
+        "SELECT RAW d FROM `b`.`s`.`c` AS d WHERE d.`createdAt` < $before ORDER BY d.`createdAt` DESC LIMIT $limit",
+      parameters: { before: "\uffff", limit: 50 },
+    });
+    await store.list({ jobType: "x'; DROP", limit: 2 });
+    expect(port.lastQuery?.statement).toContain("WHERE d.`jobType` = $jobType AND d.`createdAt` < $before");
+    expect(port.lastQuery?.parameters).toEqual({ before: "\uffff", limit: 2, jobType: "x'; DROP" });
+    await store.list({ jobType: "t", state: "queued", createdBefore: "2026-01-01T00:00:00.000Z" });
+    expect(port.lastQuery?.statement).toContain(
+      "WHERE d.`state` = $state AND d.`jobType` = $jobType AND d.`createdAt` < $before",
+    );
+    expect(port.lastQuery?.parameters).toEqual({
+      before: "2026-01-01T00:00:00.000Z",
+      limit: 50,
+      jobType: "t",
+      state: "queued",
+    });
+  });
+
+  it("turns a listing without its index into ZEROG_INVALID_CONFIG naming indexes.n1ql", async () => {
+    const port = new ScriptedPort(new sdk.PlanningFailureError());
+    const err = await storeOn(port)
+      .list({})
+      .catch((e: unknown) => e);
+    expect(codeOf(err)).toBe("ZEROG_INVALID_CONFIG");
+    expect(String(err)).toMatch(/indexes\.n1ql/);
+  });
+
+  it("closes the cluster once, and refuses calls afterwards", async () => {
+    const port = new ScriptedPort();
+    const store = storeOn(port);
+    await store.close();
+    await store.close();
+    expect(port.closed).toBe(true);
+    expect(codeOf(await store.read("u").catch((e: unknown) => e))).toBe("ZEROG_CLOSED");
+    expect(port.calls).toEqual([]);
+  });
+});
