@@ -114,20 +114,7 @@ export class BeanstalkConnection {
         reject(new ClosedError("beanstalkd connection"));
         return;
       }
-      const call: Call = {
-        name: cmd.name,
-        bytes: cmd.bytes,
-        timeoutMs: cmd.timeoutMs ?? this.#o.callTimeoutMs,
-        deadline: Number.POSITIVE_INFINITY,
-        answer: (reply) => {
-          try {
-            resolve(cmd.decode(reply));
-          } catch (err) {
-            reject(err);
-          }
-        },
-        fail: reject,
-      };
+      const call = this.#callOf(cmd, resolve, reject, reject);
       const socket = this.#socket;
       if (socket) this.#send(socket, call);
       else {
@@ -135,6 +122,32 @@ export class BeanstalkConnection {
         this.#connect();
       }
     });
+  }
+
+  /** A call for `cmd`: a decoded reply goes to `resolve`, one that fails to decode to `refused`, a lost connection to `fail`. */
+  #callOf<T>(
+    cmd: Command<T>,
+    resolve: (value: T) => void,
+    refused: (err: unknown) => void,
+    fail: (err: unknown) => void,
+  ): Call {
+    return {
+      name: cmd.name,
+      bytes: cmd.bytes,
+      timeoutMs: cmd.timeoutMs ?? this.#o.callTimeoutMs,
+      deadline: Number.POSITIVE_INFINITY,
+      answer: (reply) => {
+        let value: T;
+        try {
+          value = cmd.decode(reply);
+        } catch (err) {
+          refused(err);
+          return;
+        }
+        resolve(value);
+      },
+      fail,
+    };
   }
 
   /** Sends `quit` after the calls already made and waits (at most `callTimeoutMs`) for the server to close. */
@@ -220,20 +233,13 @@ export class BeanstalkConnection {
     socket.on("close", () => this.#drop(socket, undefined));
     for (const cmd of this.#o.onConnect?.() ?? []) {
       // A session command that fails leaves the connection in a state its callers did not ask for.
-      this.#send(socket, {
-        name: cmd.name,
-        bytes: cmd.bytes,
-        timeoutMs: cmd.timeoutMs ?? this.#o.callTimeoutMs,
-        deadline: Number.POSITIVE_INFINITY,
-        answer: (reply) => {
-          try {
-            cmd.decode(reply);
-          } catch (err) {
-            this.#drop(socket, err);
-          }
-        },
-        fail: () => undefined,
-      });
+      const call = this.#callOf(
+        cmd,
+        () => undefined,
+        (err) => this.#drop(socket, err),
+        () => undefined,
+      );
+      this.#send(socket, call);
     }
     for (const call of this.#waiting.splice(0)) this.#send(socket, call);
   }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { Socket } from "node:net";
 import { freePort } from "./private-services.ts";
+import { answers } from "./services.ts";
 import { until } from "./wait.ts";
 
 /**
@@ -52,7 +52,7 @@ export async function privateBeanstalkd(): Promise<PrivateBeanstalkd | null> {
     const child = spawn("beanstalkd", ["-l", HOST, "-p", String(port)], { stdio: "ignore" });
     proc = child;
     paused = false;
-    await until(async () => ((await answers(port)) ? true : undefined), `beanstalkd to listen on ${port}`);
+    await until(async () => ((await answers(HOST, port)) ? true : undefined), `beanstalkd to listen on ${port}`);
     if (child.exitCode !== null) throw new Error(`beanstalkd exited with ${child.exitCode} (port ${port} taken?)`);
   };
   const stop = async (signal: NodeJS.Signals = "SIGTERM"): Promise<void> => {
@@ -88,17 +88,4 @@ export async function privateBeanstalkd(): Promise<PrivateBeanstalkd | null> {
       process.removeListener("exit", killOnExit);
     },
   };
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once("error", () => done(false));
-    socket.connect(port, HOST, () => done(true));
-  });
 }

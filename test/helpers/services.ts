@@ -29,7 +29,8 @@ export function uniqueNamespace(prefix = "zt"): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
 }
 
-function answers(host: string, port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on host:port (within 1 s). */
+export function answers(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const done = (ok: boolean): void => {
