@@ -15,6 +15,7 @@ import { startRunFields } from "../job/transitions.ts";
 import type { PutOptions, QueueEntryId, Reserved, ReserveOptions } from "../queue/contract.ts";
 import {
   type LeasedJob,
+  REDIS_MAX_GROUP,
   type RedisOwner,
   RedisQueue,
   resolvePut,
@@ -58,6 +59,7 @@ export class RedisBackend implements Backend {
   readonly #starts = new WeakMap<ClaimRequest, StartClaim>();
   readonly #settles = new TickBatcher<Settle, number>({
     keyOf: (s) => s.doc.uuid,
+    maxItems: REDIS_MAX_GROUP,
     run: (runs) => this.#settleMany(runs),
   });
 

@@ -16,6 +16,12 @@ interface Ranked {
  */
 export class TakeGroups<R extends Ranked> {
   readonly #open = new Map<string, Member<R>[]>();
+  readonly #maxMembers: number;
+
+  /** `maxMembers`: a full group is closed to newcomers, who open the next one. @defaultValue unbounded */
+  constructor(opts: { maxMembers?: number } = {}) {
+    this.#maxMembers = opts.maxMembers ?? Number.POSITIVE_INFINITY;
+  }
 
   /**
    * Joins the open group for `key`, or opens one: its first member calls `lease`, which must call
@@ -25,7 +31,7 @@ export class TakeGroups<R extends Ranked> {
   join(key: string, lease: (close: () => number) => Promise<R[]>): Promise<R | undefined> {
     return new Promise((resolve, reject) => {
       const open = this.#open.get(key);
-      if (open) {
+      if (open && open.length < this.#maxMembers) {
         open.push({ resolve, reject });
         return;
       }

@@ -47,6 +47,14 @@ export interface RedisQueueOptions {
   ownsClient?: boolean;
 }
 
+/**
+ * Most reservers (and settles, in RedisBackend) one script call serves. Groups of a whole worker
+ * move in lockstep — Redis runs the group's script while Node waits, then Node runs the jobs while
+ * Redis waits; several smaller groups overlap the two. Measured at concurrency 50, alternating
+ * with BullMQ: unbounded 0.81x (median of 6), 25 → 1.10x, 16 → 1.17x, 13 → 1.08–1.27x, 8 → 1.11x.
+ */
+export const REDIS_MAX_GROUP = 12;
+
 export const REDIS_QUEUE_DEFAULTS = { prefix: "zerog", pollMs: 250, ownsClient: true } as const satisfies Omit<
   Required<RedisQueueOptions>,
   "clock"
@@ -87,7 +95,7 @@ export class RedisQueue implements Queue {
   readonly #pollMs: number;
   readonly #ownsClient: boolean;
   readonly #notifier = new Notifier();
-  readonly #groups = new TakeGroups<Lease>();
+  readonly #groups = new TakeGroups<Lease>({ maxMembers: REDIS_MAX_GROUP });
   /** What the handles this queue gives out use of it. */
   readonly #leasing: LeasingQueue;
   /** The pub/sub connection, opened by the first reserve that may wait. */
