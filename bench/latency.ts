@@ -51,7 +51,39 @@ export async function latency(backend: BenchBackend): Promise<void> {
     },
     postToResultMs: { p50: round(quantile(toResult, 0.5), 2), p99: round(quantile(toResult, 0.99), 2) },
   });
+  // The same through the library (JobClient.create, no HTTP): what BullMQ's add → start compares with.
+  started.clear();
+  const created = await steadyCreates(() => server.client.create("noop", {}), total);
+  while (started.size < total) await sleep(10);
+  const createToStart = [...created].map(([uuid, at]) => (started.get(uuid) ?? Number.NaN) - at);
+  report({
+    bench: "latency-library",
+    backend: backend.name,
+    ratePerSec: LATENCY_RATE,
+    jobs: total,
+    createToStartMs: {
+      p50: round(quantile(createToStart, 0.5), 2),
+      p90: round(quantile(createToStart, 0.9), 2),
+      p99: round(quantile(createToStart, 0.99), 2),
+      max: round(quantile(createToStart, 1), 2),
+    },
+  });
   await server.close();
+}
+
+/** Calls `create` `count` times at a steady LATENCY_RATE; resolves with each uuid's call time. */
+async function steadyCreates(create: () => Promise<string>, count: number): Promise<Map<string, number>> {
+  const created = new Map<string, number>();
+  const t0 = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const wait = t0 + (i * 1000) / LATENCY_RATE - performance.now();
+    if (wait > 0) await sleep(wait);
+    const at = performance.now();
+    inflight.push(create().then((uuid) => void created.set(uuid, at)));
+  }
+  await Promise.all(inflight);
+  return created;
 }
 
 /** POSTs `count` no-op jobs at a steady LATENCY_RATE; resolves with each uuid's send time. */

@@ -10,7 +10,8 @@
 //               mode), alternating with ZeroG for BENCH_PEER_ROUNDS rounds: the median of the rounds'
 //               ZeroG/peer ratios; graphile-worker's batched mode once
 //   http      - POST /job/noop on each backend vs a bare Fastify JSON route, alternating rounds → req/s, ratio
-//   latency   - POST → start and POST → result at a steady 200 jobs/s → p50/p90/p99/max ms
+//   latency   - POST → start and POST → result at a steady 200 jobs/s → p50/p90/p99/max ms; BullMQ's add → start
+//               at the same rate (no HTTP in it)
 // No pass/fail here: the figures are read as ratios within one run (the machines are noisy).
 // BENCH_ONLY=process|http|latency, BENCH_BACKENDS=sqlite,postgres,redis,beanstalk (default all), BENCH_JOBS,
 // BENCH_REPEATS, BENCH_PEER_ROUNDS, BENCH_HTTP_SECONDS, BENCH_HTTP_ROUNDS, BENCH_LATENCY_SECONDS,
@@ -31,6 +32,7 @@ import {
 import { httpCreate } from "./http-create.ts";
 import { latency } from "./latency.ts";
 import { bullmqProcess } from "./peers/bullmq.ts";
+import { bullmqLatency } from "./peers/bullmq-latency.ts";
 import { graphileProcess } from "./peers/graphile-worker.ts";
 import { prefillAndProcess } from "./process.ts";
 import { quantile, report, round } from "./stats.ts";
@@ -63,7 +65,13 @@ const only = process.env.BENCH_ONLY;
 try {
   if (!only || only === "process") await processSection();
   if (!only || only === "http") await httpCreate(backends);
-  if (!only || only === "latency") for (const b of backends) await latency(b);
+  if (!only || only === "latency") {
+    for (const b of backends) await latency(b);
+    if (backends.some((b) => b.name === "redis")) {
+      const bull = await bullmqLatency(PEER_URLS.redis, 200, 1000, 10);
+      report({ bench: "peer-latency", peer: "bullmq", backend: "redis", ratePerSec: 200, addToStartMs: bull });
+    }
+  }
 } finally {
   for (const b of backends) await b.cleanup();
 }
