@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { Server } from "zerog";
 import type { BenchBackend } from "./backends.ts";
 import { NoopJob } from "./noop-job.ts";
-import { quantile, report, round } from "./stats.ts";
+import { latencySummary, quantile, report, round, steadily } from "./stats.ts";
 
 const LATENCY_RATE = 200;
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
@@ -43,17 +43,12 @@ export async function latency(backend: BenchBackend): Promise<void> {
     ratePerSec: LATENCY_RATE,
     jobs: total,
     warmupJobs: LATENCY_RATE,
-    postToStartMs: {
-      p50: round(quantile(toStart, 0.5), 2),
-      p90: round(quantile(toStart, 0.9), 2),
-      p99: round(quantile(toStart, 0.99), 2),
-      max: round(quantile(toStart, 1), 2),
-    },
+    postToStartMs: latencySummary(toStart),
     postToResultMs: { p50: round(quantile(toResult, 0.5), 2), p99: round(quantile(toResult, 0.99), 2) },
   });
   // The same through the library (JobClient.create, no HTTP): what BullMQ's add → start compares with.
   started.clear();
-  const created = await steadyCreates(() => server.client.create("noop", {}), total);
+  const created = await steadily(total, LATENCY_RATE, () => server.client.create("noop", {}));
   while (started.size < total) await sleep(10);
   const createToStart = [...created].map(([uuid, at]) => (started.get(uuid) ?? Number.NaN) - at);
   report({
@@ -61,50 +56,19 @@ export async function latency(backend: BenchBackend): Promise<void> {
     backend: backend.name,
     ratePerSec: LATENCY_RATE,
     jobs: total,
-    createToStartMs: {
-      p50: round(quantile(createToStart, 0.5), 2),
-      p90: round(quantile(createToStart, 0.9), 2),
-      p99: round(quantile(createToStart, 0.99), 2),
-      max: round(quantile(createToStart, 1), 2),
-    },
+    createToStartMs: latencySummary(createToStart),
   });
   await server.close();
 }
 
-/** Calls `create` `count` times at a steady LATENCY_RATE; resolves with each uuid's call time. */
-async function steadyCreates(create: () => Promise<string>, count: number): Promise<Map<string, number>> {
-  const created = new Map<string, number>();
-  const t0 = performance.now();
-  const inflight: Promise<void>[] = [];
-  for (let i = 0; i < count; i++) {
-    const wait = t0 + (i * 1000) / LATENCY_RATE - performance.now();
-    if (wait > 0) await sleep(wait);
-    const at = performance.now();
-    inflight.push(create().then((uuid) => void created.set(uuid, at)));
-  }
-  await Promise.all(inflight);
-  return created;
-}
-
 /** POSTs `count` no-op jobs at a steady LATENCY_RATE; resolves with each uuid's send time. */
-async function steadyPosts(base: string, count: number): Promise<Map<string, number>> {
-  const posted = new Map<string, number>();
-  const t0 = performance.now();
-  const inflight: Promise<void>[] = [];
-  for (let i = 0; i < count; i++) {
-    // A steady rate: the i-th POST goes at t0 + i/rate, whatever the previous ones are doing.
-    const due = t0 + (i * 1000) / LATENCY_RATE;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    const sent = performance.now();
-    inflight.push(
-      fetch(`${base}/job/noop`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })
-        .then((r) => r.json() as Promise<{ uuid: string }>)
-        .then(({ uuid }) => {
-          posted.set(uuid, sent);
-        }),
-    );
-  }
-  await Promise.all(inflight);
-  return posted;
+function steadyPosts(base: string, count: number): Promise<Map<string, number>> {
+  return steadily(count, LATENCY_RATE, async () => {
+    const res = await fetch(`${base}/job/noop`, {
+      method: "POST",
+      body: "{}",
+      headers: { "content-type": "application/json" },
+    });
+    return ((await res.json()) as { uuid: string }).uuid;
+  });
 }

@@ -2,9 +2,8 @@
 // HTTP round trip per job, so ZeroG's figure is the harder one): p50/p90/p99/max ms.
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Queue, Worker } from "bullmq";
-import { quantile, round } from "../stats.ts";
+import { latencySummary, steadily } from "../stats.ts";
 
 export async function bullmqLatency(
   redisUrl: string,
@@ -33,18 +32,15 @@ export async function bullmqLatency(
     { connection, concurrency },
   );
   await worker.waitUntilReady();
-  const t0 = performance.now();
-  for (let i = 0; i < jobs; i++) {
-    const wait = t0 + (i * 1000) / ratePerSec - performance.now();
-    if (wait > 0) await sleep(wait);
+  await steadily(jobs, ratePerSec, async (i) => {
     const id = `j${i}`;
     sent.set(id, performance.now());
-    void queue.add("noop", {}, { jobId: id });
-  }
+    await queue.add("noop", {}, { jobId: id });
+    return id;
+  });
   await all;
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
-  const q = (p: number) => round(quantile(waits, p), 2);
-  return { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1) };
+  return latencySummary(waits);
 }
