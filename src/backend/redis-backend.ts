@@ -11,7 +11,7 @@ import { AlreadyExistsError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
 import { type BatchOutcome, TickBatcher } from "../internal/tick-batcher.ts";
 import type { JobDocument } from "../job/document.ts";
-import { startRunFields } from "../job/transitions.ts";
+import { reserveStartFields } from "../job/transitions.ts";
 import type { PutOptions, QueueEntryId, Reserved, ReserveOptions } from "../queue/contract.ts";
 import {
   type LeasedJob,
@@ -118,10 +118,7 @@ export class RedisBackend implements Backend {
       start = {
         key: JSON.stringify([claim.workerId, claim.jobTypes]),
         jobTypes: claim.jobTypes,
-        fieldsAt: (nowMs) => {
-          const at = new Date(nowMs).toISOString();
-          return { ...startRunFields(claim.workerId, at), updatedAt: at };
-        },
+        fieldsAt: (nowMs) => reserveStartFields(claim.workerId, nowMs),
       };
       this.#starts.set(claim, start);
     }

@@ -65,6 +65,15 @@ export function startRunFields(workerId: string, at: string) {
   return { running: true, state: "running", workerId, startedAt: at } as const satisfies Partial<JobDocument>;
 }
 
+/**
+ * The fields a backend writes when it starts a run in its reserve (besides the next attempt,
+ * which it derives from the stored one): `startRunFields` and the write time.
+ */
+export function reserveStartFields(workerId: string, nowMs: number) {
+  const at = new Date(nowMs).toISOString();
+  return { ...startRunFields(workerId, at), updatedAt: at };
+}
+
 /** A worker takes the job: a new attempt begins, and `running` says so until the run ends. */
 export function startRun(attempt: number, workerId: string, at: string): Mutation {
   const fields = startRunFields(workerId, at);

@@ -58,7 +58,6 @@ export async function handleEntry(
     return handleUnloadable(entry, loaded, ctx);
   }
   const { jobClass, doc } = loaded;
-  const now = (): string => new Date(ctx.clock.now()).toISOString();
   const writer = (d: typeof doc, cas: string, attempt: number): DocumentWriter =>
     new DocumentWriter(datastore, d, cas, { attempt, clock: ctx.clock, flushIntervalMs: null });
 
@@ -91,7 +90,7 @@ export async function handleEntry(
   }
   const out = writer(report.doc, report.cas, attempt);
   const killed = abort.signal.reason instanceof KilledByUserError || report.doc.killRequested;
-  const action = killed ? killOutcome(out, now()) : recordOutcome(report, out, jobClass, ctx, now());
+  const action = killed ? killOutcome(out, isoNow(ctx)) : recordOutcome(report, out, jobClass, ctx, isoNow(ctx));
   return recordAndSettle(out, () => undefined, entry, action, ctx);
 }
 
@@ -106,7 +105,6 @@ async function startAttempt(
   ctx: EntryContext,
   retried: boolean,
 ): Promise<{ doc: JobDocument; cas: Cas; attempt: number } | null> {
-  const now = (): string => new Date(ctx.clock.now()).toISOString();
   // Finished earlier, but the entry's delete was lost (a crash in between): just drop the entry.
   if (doc.state === "finished") {
     await entry.delete().catch(ignoreLostEntry);
@@ -123,23 +121,35 @@ async function startAttempt(
   });
   if (doc.killRequested) {
     // Killed while queued, or while its last run's process died: never run again.
-    await recordAndSettle(claim, t.killedByUser(now()), entry, { kind: "delete", resultCode: KILLED_BY_USER }, ctx);
+    await recordAndSettle(
+      claim,
+      t.killedByUser(isoNow(ctx)),
+      entry,
+      { kind: "delete", resultCode: KILLED_BY_USER },
+      ctx,
+    );
     return null;
   }
   if (doc.running) {
     // The previous run never recorded an outcome: its process died (crash, OOM, kill -9).
-    claim.mutate(t.addError(INTERNAL_ERROR, "job was killed", now()));
+    claim.mutate(t.addError(INTERNAL_ERROR, "job was killed", isoNow(ctx)));
     const decision = new jobClass({ writer: claim, signal: NEVER, clock: ctx.clock }).continueRunning();
     if (decision !== NO_RESULT) {
       logFor(ctx, doc).warn({ resultCode: decision }, "previous run was killed; finishing");
-      await recordAndSettle(claim, t.finish(decision, now()), entry, { kind: "delete", resultCode: decision }, ctx);
+      await recordAndSettle(
+        claim,
+        t.finish(decision, isoNow(ctx)),
+        entry,
+        { kind: "delete", resultCode: decision },
+        ctx,
+      );
       return null;
     }
     logFor(ctx, doc).warn("previous run was killed; restarting");
-    claim.mutate(t.addEvent("Killed - restarting", now()));
+    claim.mutate(t.addEvent("Killed - restarting", isoNow(ctx)));
   }
   const attempt = doc.attempt + 1;
-  if (!(await commitOrFenced(claim, t.startRun(attempt, ctx.workerId, now()), ctx))) {
+  if (!(await commitOrFenced(claim, t.startRun(attempt, ctx.workerId, isoNow(ctx)), ctx))) {
     // Still our entry: look again once, so a job finished or killed meanwhile is settled now, not after its TTR.
     if (!retried) await handleEntry(entry, ctx, undefined, true);
     return null;
@@ -158,7 +168,7 @@ async function undoClaim(
   ctx: EntryContext,
 ): Promise<Extract<LoadedJob, { kind: "unloadable" }>> {
   if (!document || !claimed) return loaded;
-  const doc: JobDocument = { ...document.value, ...claimed.undo, updatedAt: new Date(ctx.clock.now()).toISOString() };
+  const doc: JobDocument = { ...document.value, ...claimed.undo, updatedAt: isoNow(ctx) };
   const cas = await ctx.backend.datastore.replace(doc, document.cas);
   return { ...loaded, stored: { doc, cas } };
 }
@@ -244,6 +254,11 @@ function emitSettled(ctx: EntryContext, doc: { uuid: string; jobType: string }, 
   }
 }
 
+/** The worker clock's time as the documents store it. */
+function isoNow(ctx: EntryContext): string {
+  return new Date(ctx.clock.now()).toISOString();
+}
+
 /** Lost to its TTR: whoever holds the entry now reads the recorded outcome and settles it. */
 function ignoreLostEntry(err: unknown): void {
   if (!isZeroGError(err, "ZEROG_ENTRY_LOST")) throw err;
@@ -272,7 +287,7 @@ async function handleUnloadable(
       `burying entry: ${reason}`,
     );
     if (stored && stored.doc.state !== "finished") {
-      const at = new Date(ctx.clock.now()).toISOString();
+      const at = isoNow(ctx);
       const w = new DocumentWriter(ctx.backend.datastore, stored.doc, stored.cas, {
         attempt: stored.doc.attempt,
         clock: ctx.clock,

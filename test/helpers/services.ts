@@ -73,7 +73,8 @@ async function dropSchema(base: string, schema: string): Promise<void> {
   }
 }
 
-async function deletePrefix(base: string, prefix: string): Promise<void> {
+/** Deletes every key of a Redis backend's prefix (`{prefix}:…`) on the server at `base`. */
+export async function deletePrefix(base: string, prefix: string): Promise<void> {
   const { createClient } = await import("redis");
   const client = createClient({ url: base });
   await client.connect();

@@ -5,9 +5,8 @@ import { ManualClock } from "../../src/internal/clock.ts";
 import type { Reserved } from "../../src/queue/contract.ts";
 import { createRedisQueue, type RedisQueue } from "../../src/queue/redis/redis-queue.ts";
 import { connectRedis } from "../../src/redis/client.ts";
-import { RedisKeys } from "../../src/redis/keys.ts";
 import { makeDocument } from "../helpers/documents.ts";
-import { serviceUrl, uniqueNamespace } from "../helpers/services.ts";
+import { deletePrefix, serviceUrl, uniqueNamespace } from "../helpers/services.ts";
 import { until } from "../helpers/wait.ts";
 
 const url = await serviceUrl("redis");
@@ -36,10 +35,7 @@ describe.skipIf(url === null)("redis backend", () => {
 
   afterEach(async () => {
     await Promise.allSettled(open.splice(0).map((s) => s.close()));
-    const admin = await connectRedis(u);
-    for await (const keys of admin.scanIterator({ MATCH: new RedisKeys(prefix).pattern, COUNT: 1000 }))
-      if (keys.length > 0) await admin.del(keys);
-    await admin.close();
+    await deletePrefix(u, prefix);
   });
   const fresh = (): void => {
     prefix = uniqueNamespace();

@@ -1,7 +1,7 @@
 -- reserve: leases up to $3 of the most urgent reservable entries of the queues in $1.
 -- $1 text[] queues, $2 now (ms), $3 how many, $4 also read each entry's job document (true when
 -- this schema's zerog_jobs is the worker's datastore), $5 null, or (with $4) the fields that
--- start a run (transitions.ts startRunFields + updatedAt) to write into each claimable document,
+-- start a run (transitions.ts reserveStartFields) to write into each claimable document,
 -- $6 text[] the job types the claiming worker can run (others are only read)
 -- → 0..$3 rows: id, queue, body, reserves, priority, doc_version and doc (null when not read or
 -- not found; the caller then reads it), claimed (the run was started here), undo (when claimed:

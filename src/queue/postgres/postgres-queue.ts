@@ -2,7 +2,7 @@ import type { ClaimRequest, ReservedJob } from "../../backend/contract.ts";
 import { ClosedError, EntryLostError } from "../../errors.ts";
 import { type Clock, systemClock } from "../../internal/clock.ts";
 import { Notifier } from "../../internal/notifier.ts";
-import { startRunFields } from "../../job/transitions.ts";
+import { reserveStartFields } from "../../job/transitions.ts";
 import { migrate } from "../../postgres/migrate.ts";
 import { clientConfig, PgPool, type PgPoolOptions } from "../../postgres/pool.ts";
 import {
@@ -64,6 +64,7 @@ export class PostgresQueue implements Queue {
   readonly #notifier = new Notifier();
   /** Reservers waiting for this tick's grouped lease, by queue list (see #takeGrouped). */
   readonly #groups = new TakeGroups<ReservedRow>();
+  readonly #claimKeys = new WeakMap<ClaimRequest, string>();
   readonly #channel: ReadyChannel;
   /** Each handle this queue gave out, with the reservation it owns. */
   readonly #owners = new WeakMap<Reserved, Owner>();
@@ -142,6 +143,17 @@ export class PostgresQueue implements Queue {
     });
   }
 
+  /** A claim's part of a group key, worked out once per ClaimRequest (a worker makes one per slot). */
+  #claimKey(claim: ClaimRequest | undefined): string {
+    if (!claim) return "";
+    let key = this.#claimKeys.get(claim);
+    if (key === undefined) {
+      key = JSON.stringify([claim.workerId, claim.jobTypes]);
+      this.#claimKeys.set(claim, key);
+    }
+    return key;
+  }
+
   /**
    * Joins this tick's group of reservers of the same queues: one statement leases as many
    * entries as the group has members (one round trip and one commit instead of one each) and
@@ -149,7 +161,7 @@ export class PostgresQueue implements Queue {
    */
   #takeGrouped(queues: readonly string[], how: ReserveHow): Promise<ReservedRow | undefined> {
     // Reservers asking for the same thing share a statement (one worker's slots, in practice).
-    const key = JSON.stringify([how.withDocuments, how.claim ?? null, queues]);
+    const key = `${this.#claimKey(how.claim)}\u0000${how.withDocuments}\u0000${queues.join("\u0000")}`;
     return this.#groups.join(
       key,
       (close) =>
@@ -157,12 +169,7 @@ export class PostgresQueue implements Queue {
         new Promise<ReservedRow[]>((resolve, reject) =>
           setImmediate(() => {
             const now = this.clock.now();
-            const claim = how.claim
-              ? JSON.stringify({
-                  ...startRunFields(how.claim.workerId, new Date(now).toISOString()),
-                  updatedAt: new Date(now).toISOString(),
-                })
-              : null;
+            const claim = how.claim ? JSON.stringify(reserveStartFields(how.claim.workerId, now)) : null;
             this.#db
               .run<ReservedRow>(QUEUE_SQL.reserve, [
                 queues,
