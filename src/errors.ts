@@ -5,6 +5,9 @@ export type ErrorCode =
   | "ZEROG_INVALID_JSON"
   | "ZEROG_BODY_TOO_LARGE"
   | "ZEROG_JOB_NOT_FOUND"
+  | "ZEROG_WORKER_NOT_FOUND"
+  | "ZEROG_HOST_NOT_FOUND"
+  | "ZEROG_WORKER_RETIRED"
   | "ZEROG_ROUTE_NOT_FOUND"
   | "ZEROG_BAD_REQUEST"
   | "ZEROG_ALREADY_EXISTS"
@@ -23,6 +26,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ZEROG_INVALID_JSON: 400,
   ZEROG_BODY_TOO_LARGE: 413,
   ZEROG_JOB_NOT_FOUND: 404,
+  ZEROG_WORKER_NOT_FOUND: 404,
+  ZEROG_HOST_NOT_FOUND: 404,
+  ZEROG_WORKER_RETIRED: 409,
   ZEROG_ROUTE_NOT_FOUND: 404,
   ZEROG_BAD_REQUEST: 400,
   ZEROG_ALREADY_EXISTS: 409,
@@ -80,6 +86,26 @@ export class InvalidParamsError extends ZeroGError {
 export class JobNotFoundError extends ZeroGError {
   constructor(uuid: string) {
     super("ZEROG_JOB_NOT_FOUND", `no job with uuid '${uuid}'`);
+  }
+}
+
+/** No live worker has this id (it never existed, or stopped announcing itself and dropped out). */
+export class WorkerNotFoundError extends ZeroGError {
+  constructor(workerId: string) {
+    super("ZEROG_WORKER_NOT_FOUND", `no live worker with id '${workerId}'`);
+  }
+}
+
+export class HostNotFoundError extends ZeroGError {
+  constructor(host: string) {
+    super("ZEROG_HOST_NOT_FOUND", `no live worker on host '${host}'`);
+  }
+}
+
+/** Retiring is irreversible: a retired worker cannot be undrained. */
+export class WorkerRetiredError extends ZeroGError {
+  constructor(workerId: string, message = `worker '${workerId}' is retired and cannot be undrained`) {
+    super("ZEROG_WORKER_RETIRED", message);
   }
 }
 

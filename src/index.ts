@@ -6,6 +6,20 @@ export { type BackendUrls, openBackend } from "./backend/open-backend.ts";
 export type { Cas, Datastore, ListJobsQuery, Versioned } from "./datastore/contract.ts";
 export { MemoryDatastore } from "./datastore/memory/memory-datastore.ts";
 export * from "./errors.ts";
+export type {
+  ControlMessage,
+  FleetStore,
+  RunningJob,
+  WorkerRecord,
+  WorkerState,
+} from "./fleet/contract.ts";
+export { MemoryFleetStore } from "./fleet/memory-fleet.ts";
+export {
+  type ControlResult,
+  type FleetOverview,
+  type HostSummary,
+  WorkerManager,
+} from "./fleet/worker-manager.ts";
 export { type Clock, ManualClock, systemClock } from "./internal/clock.ts";
 export { BaseJob, type JobClass, type JobContext, type ParamsSchema } from "./job/base-job.ts";
 export {
@@ -45,7 +59,9 @@ export type {
 export { MemoryQueue } from "./queue/memory/memory-queue.ts";
 export { type AppOptions, createApp } from "./server/app.ts";
 export { Server, type ServerConfig } from "./server/server.ts";
+export { ProcessRunner, type ProcessRunnerOptions } from "./worker/child/process-runner.ts";
 export type { WorkerEventMap } from "./worker/events.ts";
+export { InlineRunner, type InlineRunnerOptions } from "./worker/inline-runner.ts";
 export { WORKER_DEFAULTS, type WorkerOptions } from "./worker/options.ts";
 export type { JobRunner, RunReport, RunRequest } from "./worker/runner.ts";
 export { Worker, type WorkerConfig } from "./worker/worker.ts";

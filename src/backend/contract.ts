@@ -1,4 +1,5 @@
 import type { Cas, Datastore, Versioned } from "../datastore/contract.ts";
+import type { FleetStore } from "../fleet/contract.ts";
 import type { JobDocument } from "../job/document.ts";
 import type { PutOptions, Queue, QueueEntryId, Reserved, ReserveOptions } from "../queue/contract.ts";
 
@@ -27,10 +28,15 @@ export interface ClaimRequest {
   jobTypes: readonly string[];
 }
 
-/** A datastore and a queue used together, plus what needs both at once. */
+/** A datastore and a queue used together, plus what needs both at once, and the fleet. */
 export interface Backend {
   readonly datastore: Datastore;
   readonly queue: Queue;
+  /**
+   * Worker records and control inboxes, kept by the datastore's store, so every process that
+   * shares the datastore shares the fleet. Closed with the backend.
+   */
+  readonly fleet: FleetStore;
   /**
    * Stores a new job's document and puts its uuid on `doc.queueName`; one transaction where
    * datastore and queue share a store. Resolves with the queue entry's id (also stored as `queueJobId`).

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { MemoryDatastore } from "../datastore/memory/memory-datastore.ts";
 import { InvalidConfigError } from "../errors.ts";
+import { MemoryFleetStore } from "../fleet/memory-fleet.ts";
 import type { Clock } from "../internal/clock.ts";
 import { MemoryQueue } from "../queue/memory/memory-queue.ts";
 import { type BackendUrl, DEFAULT_BACKEND_URL, parseBackendUrl, sameStore } from "./backend-url.ts";
@@ -42,6 +43,8 @@ export async function openBackend(urls: BackendUrls = {}, opts: OpenBackendOptio
   if (ds.scheme !== "couchbase" && sameStore(ds, q, sameFile)) return openStore(ds, opts);
   const [forData, forQueue] = await openBoth(openDatastore(ds, opts), openQueue(q, opts));
   const backend = new SeparateBackend(forData.datastore, forQueue.queue, {
+    // The fleet lives with the documents: a queue-only service (Beanstalkd) keeps none.
+    fleet: forData.fleet,
     close: async () => {
       await Promise.allSettled([forData.close(), forQueue.close()]);
     },
@@ -64,16 +67,19 @@ interface Closable {
   close(): Promise<void>;
 }
 
-/** The datastore half of `url`: a datastore-only service, or the datastore of a store (which it closes with). */
+/**
+ * The datastore half of `url` and its fleet: a datastore-only service, or the datastore of a
+ * store (which it closes with).
+ */
 async function openDatastore(
   url: Exclude<BackendUrl, { scheme: "beanstalk" }>,
   opts: OpenBackendOptions,
-): Promise<Pick<Backend, "datastore" | "close">> {
+): Promise<Pick<Backend, "datastore" | "fleet" | "close">> {
   if (url.scheme !== "couchbase") return openStore(url, opts);
   // Loads the couchbase package, an optional dependency, only for a couchbase:// URL.
-  const { openCouchbaseDatastore } = await import("../datastore/couchbase/open-couchbase.ts");
-  const datastore = await openCouchbaseDatastore({ url });
-  return { datastore, close: () => datastore.close() };
+  const { openCouchbase } = await import("../datastore/couchbase/open-couchbase.ts");
+  const { datastore, fleet } = await openCouchbase({ url });
+  return { datastore, fleet, close: () => datastore.close() };
 }
 
 /** The queue half of `url`: a queue-only service, or the queue of a store (which it closes with). */
@@ -95,7 +101,10 @@ async function openStore(
   const clock = opts.clock ? { clock: opts.clock } : {};
   switch (url.scheme) {
     case "memory":
-      return new SeparateBackend(new MemoryDatastore(), new MemoryQueue(clock), clock);
+      return new SeparateBackend(new MemoryDatastore(), new MemoryQueue(clock), {
+        ...clock,
+        fleet: new MemoryFleetStore(),
+      });
     case "sqlite":
       return new SqliteBackend(openSqlite({ path: url.path, ...clock }));
     case "postgres": {

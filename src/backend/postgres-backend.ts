@@ -1,6 +1,7 @@
 import type { Cas } from "../datastore/contract.ts";
 import { type CasRow, casOf, PostgresDatastore, versionOf } from "../datastore/postgres/postgres-datastore.ts";
 import { AlreadyExistsError, CasMismatchError, JobNotFoundError } from "../errors.ts";
+import { PostgresFleetStore } from "../fleet/postgres-fleet.ts";
 import type { Clock } from "../internal/clock.ts";
 import { type BatchOutcome, TickBatcher } from "../internal/tick-batcher.ts";
 import type { JobDocument } from "../job/document.ts";
@@ -51,12 +52,13 @@ export interface OpenPostgresOptions {
 }
 
 /**
- * Datastore and queue in one PostgreSQL schema over one pool: creating a job and settling a run
- * are each one statement (src/postgres/sql/create-job.sql, settle.sql), so one transaction.
+ * Datastore, queue and fleet in one PostgreSQL schema over one pool: creating a job and settling
+ * a run are each one statement (src/postgres/sql/create-job.sql, settle.sql), so one transaction.
  */
 export class PostgresBackend implements Backend {
   readonly datastore: PostgresDatastore;
   readonly queue: PostgresQueue;
+  readonly fleet: PostgresFleetStore;
   readonly #db: PgPool;
   /** Creates of one tick (a burst of POSTs) share one statement and one commit. */
   readonly #creates = new TickBatcher<Create, QueueEntryId>({
@@ -79,6 +81,7 @@ export class PostgresBackend implements Backend {
     this.#db = db;
     this.datastore = new PostgresDatastore(db);
     this.queue = queue;
+    this.fleet = new PostgresFleetStore(db);
   }
 
   /** Document and entry in one statement: never one without the other; a taken uuid creates neither. */

@@ -8,6 +8,7 @@ import {
   versionOf,
 } from "../datastore/redis/redis-datastore.ts";
 import { AlreadyExistsError } from "../errors.ts";
+import { RedisFleetStore } from "../fleet/redis-fleet.ts";
 import type { Clock } from "../internal/clock.ts";
 import { type BatchOutcome, TickBatcher } from "../internal/tick-batcher.ts";
 import type { JobDocument } from "../job/document.ts";
@@ -47,13 +48,14 @@ interface Settle {
 }
 
 /**
- * Datastore and queue on one Redis server and prefix, sharing one connection: creating a job
+ * Datastore, queue and fleet on one Redis server and prefix, sharing one connection: creating a job
  * (document + indexes + entry), reserving one with its document, and settling a run (outcome +
  * entry) are each one Lua script.
  */
 export class RedisBackend implements Backend {
   readonly datastore: RedisDatastore;
   readonly queue: RedisQueue;
+  readonly fleet: RedisFleetStore;
   readonly #client: RedisConnection;
   /** Per worker slot's claim request, what the reserve script needs of it. */
   readonly #starts = new WeakMap<ClaimRequest, StartClaim>();
@@ -69,6 +71,7 @@ export class RedisBackend implements Backend {
     const prefix = opts.prefix ?? "zerog";
     this.datastore = new RedisDatastore(client, { prefix, ownsClient: false });
     this.queue = new RedisQueue(client, { ...opts, prefix, ownsClient: false });
+    this.fleet = new RedisFleetStore(client, this.datastore.keys);
   }
 
   /** One script (job-create.lua): never a document without its entry, nor the reverse. */

@@ -1,5 +1,6 @@
 import type { Cas, Datastore } from "../datastore/contract.ts";
 import { isZeroGError } from "../errors.ts";
+import type { FleetStore } from "../fleet/contract.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import type { JobDocument } from "../job/document.ts";
 import type { PutOptions, Queue, QueueEntryId, Reserved } from "../queue/contract.ts";
@@ -7,6 +8,11 @@ import { type Backend, type EntrySettlement, queueBodyOf } from "./contract.ts";
 import { NOT_ENQUEUED, Requeuer, type RequeuerOptions, recordEntryId } from "./requeuer.ts";
 
 export interface SeparateBackendOptions {
+  /**
+   * The fleet, from the datastore's side (the queue may be one that stores nothing else, such as
+   * Beanstalkd). Required: a default in-memory one would silently split a multi-process fleet.
+   */
+  fleet: FleetStore;
   /** Replaces closing the two halves, for halves borrowed from backends that own more. */
   close?: () => Promise<void>;
   clock?: Clock;
@@ -24,14 +30,16 @@ export interface SeparateBackendOptions {
 export class SeparateBackend implements Backend {
   readonly datastore: Datastore;
   readonly queue: Queue;
+  readonly fleet: FleetStore;
   readonly requeuer: Requeuer;
   readonly #close: () => Promise<void>;
   #closed = false;
 
   /** `close` replaces closing the two halves, for halves borrowed from backends that own more. */
-  constructor(datastore: Datastore, queue: Queue, opts: SeparateBackendOptions = {}) {
+  constructor(datastore: Datastore, queue: Queue, opts: SeparateBackendOptions) {
     this.datastore = datastore;
     this.queue = queue;
+    this.fleet = opts.fleet;
     this.requeuer = new Requeuer(datastore, queue, opts.clock ?? systemClock, opts.requeuer);
     const close =
       opts.close ??

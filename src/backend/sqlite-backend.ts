@@ -4,7 +4,7 @@ import type { PutOptions, QueueEntryId, Reserved } from "../queue/contract.ts";
 import { type Backend, type EntrySettlement, queueBodyOf } from "./contract.ts";
 import type { SqliteStore } from "./sqlite-store.ts";
 
-/** Datastore and queue in one SQLite file: a job's document and queue entry are created in one transaction. */
+/** Datastore, queue and fleet in one SQLite file: a job's document and queue entry are created in one transaction. */
 export class SqliteBackend implements Backend {
   readonly store: SqliteStore;
 
@@ -17,6 +17,9 @@ export class SqliteBackend implements Backend {
   }
   get queue() {
     return this.store.queue;
+  }
+  get fleet() {
+    return this.store.fleet;
   }
 
   /** Both rows in one savepoint of one group-commit transaction: never a document without its entry, nor the reverse. */

@@ -1,4 +1,5 @@
 import { SqliteDatastore } from "../datastore/sqlite/sqlite-datastore.ts";
+import { SqliteFleetStore } from "../fleet/sqlite-fleet.ts";
 import type { Clock } from "../internal/clock.ts";
 import { SqliteQueue } from "../queue/sqlite/sqlite-queue.ts";
 import { openSqliteConnection, type SqliteConnection, type SqliteConnectionOptions } from "../sqlite/connection.ts";
@@ -10,10 +11,12 @@ export interface OpenSqliteOptions extends SqliteConnectionOptions {
   pollMs?: number;
 }
 
-/** A datastore and a queue sharing one SQLite file and one group-commit connection. */
+/** A datastore, a queue and the fleet sharing one SQLite file and one group-commit connection. */
 export interface SqliteStore {
   readonly datastore: SqliteDatastore;
   readonly queue: SqliteQueue;
+  /** Uses the connection without holding it open: it ends with the store. */
+  readonly fleet: SqliteFleetStore;
   /** The shared connection, e.g. to read its group-commit stats. */
   readonly connection: SqliteConnection;
   /** Ends pending reserves, commits pending writes and closes the file. */
@@ -32,6 +35,7 @@ export function openSqlite(opts: OpenSqliteOptions): SqliteStore {
   return {
     datastore,
     queue,
+    fleet: new SqliteFleetStore(connection),
     connection,
     async close() {
       await queue.close();

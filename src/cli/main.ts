@@ -1,12 +1,14 @@
 import { pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import { isZeroGError } from "../errors.ts";
+import { registerFleet } from "./fleet.ts";
 import { registerServe } from "./serve.ts";
 
 /** Builds the `zerog` command line. */
 export function buildProgram(): Command {
   const program = new Command("zerog").description("ZeroG: background jobs with a REST API").exitOverride();
   registerServe(program);
+  registerFleet(program);
   return program;
 }
 

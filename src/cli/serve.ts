@@ -3,8 +3,8 @@ import { DEFAULT_BACKEND_URL } from "../backend/backend-url.ts";
 import { InvalidConfigError } from "../errors.ts";
 import { defaultLogger } from "../internal/logger.ts";
 import { redactUrl } from "../internal/redact.ts";
+import { loadJobModule } from "../job/load-job-module.ts";
 import { Server } from "../server/server.ts";
-import { loadJobModule } from "./load-jobs.ts";
 
 interface ServeFlags {
   jobs: string[];
@@ -15,6 +15,14 @@ interface ServeFlags {
   concurrency: string;
   name: string;
   ttr: string;
+  hostname?: string;
+  isolation: string;
+  recycleAfter: string;
+  recycleMemory: string;
+  memoryLimit: string;
+  jobTimeout: string;
+  workerTtl: string;
+  shutdownGrace: string;
 }
 
 /** `zerog serve`: the HTTP API and workers for the job classes of one or more modules. */
@@ -38,6 +46,14 @@ export function registerServe(program: Command): void {
     .option("-c, --concurrency <n>", "worker slots in this process (0: API only)", "1")
     .option("-n, --name <name>", "service name (worker id, queue name)", "zerog")
     .option("--ttr <seconds>", "queue TTR of new jobs", "60")
+    .option("--hostname <name>", "host name in the worker id and the fleet view (default: this machine's)")
+    .option("--isolation <mode>", "process: each job in a warm child process; inline: in the server process", "process")
+    .option("--recycle-after <jobs>", "replace a job process after this many jobs (1: a fresh one per job)", "1000")
+    .option("--recycle-memory <mb>", "replace a job process whose memory is above this after a job", "512")
+    .option("--memory-limit <mb>", "heap limit of each job process (0: Node's default)", "0")
+    .option("--job-timeout <seconds>", "kill a job process whose run takes longer (0: no limit)", "0")
+    .option("--worker-ttl <seconds>", "a worker not heard from for this long drops out of the fleet view", "10")
+    .option("--shutdown-grace <seconds>", "on SIGTERM, how long running jobs may finish before being handed back", "10")
     .action(async (flags: ServeFlags) => {
       const logger = defaultLogger();
       const jobs = (await Promise.all(flags.jobs.map(loadJobModule))).flat();
@@ -48,6 +64,15 @@ export function registerServe(program: Command): void {
         queue: flags.queue,
         concurrency: intFlag("concurrency", flags.concurrency),
         ttrSeconds: intFlag("ttr", flags.ttr),
+        ...(flags.hostname ? { hostName: flags.hostname } : {}),
+        isolation: isolationFlag(flags.isolation),
+        jobModules: flags.jobs,
+        recycleAfterJobs: intFlag("recycle-after", flags.recycleAfter),
+        recycleMemoryMb: intFlag("recycle-memory", flags.recycleMemory),
+        memoryLimitMb: intFlag("memory-limit", flags.memoryLimit),
+        jobTimeoutSeconds: intFlag("job-timeout", flags.jobTimeout),
+        workerTtlMs: intFlag("worker-ttl", flags.workerTtl) * 1000,
+        shutdownGraceMs: intFlag("shutdown-grace", flags.shutdownGrace) * 1000,
         logger,
       });
       const url = await server.listen({ port: intFlag("port", flags.port), host: flags.host });
@@ -57,6 +82,8 @@ export function registerServe(program: Command): void {
           jobTypes: server.registry.types(),
           datastore: redactUrl(flags.datastore),
           queue: redactUrl(flags.queue),
+          workerId: server.worker?.id ?? null,
+          isolation: flags.isolation,
         },
         "zerog serving",
       );
@@ -66,6 +93,11 @@ export function registerServe(program: Command): void {
         logger.info("shut down");
       });
     });
+}
+
+function isolationFlag(value: string): "process" | "inline" {
+  if (value === "process" || value === "inline") return value;
+  throw new InvalidConfigError(`--isolation must be 'process' or 'inline', got '${value}'`);
 }
 
 function intFlag(name: string, value: string): number {

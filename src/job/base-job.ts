@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Clock } from "../internal/clock.ts";
 import { ErrorContinue, ErrorFinish, WarningContinue, WarningFinish } from "./control-flow.ts";
 import { INTERNAL_ERROR, type JobDocument, NO_RESULT } from "./document.ts";
-import type { DocumentWriter } from "./document-writer.ts";
+import type { JobWriter } from "./document-writer.ts";
 import * as t from "./transitions.ts";
 
 /** A zod schema for a job's params: an object schema in practice. */
@@ -10,7 +10,7 @@ export type ParamsSchema = z.ZodType<Record<string, unknown>, Record<string, unk
 
 /** What the worker gives a job instance; users never build one. */
 export interface JobContext {
-  writer: DocumentWriter;
+  writer: JobWriter;
   /** Fires when the job is killed, fenced off, or the worker shuts down. */
   signal: AbortSignal;
   clock: Clock;

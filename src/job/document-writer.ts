@@ -2,9 +2,21 @@ import type { Cas, Datastore } from "../datastore/contract.ts";
 import { FencedError, isZeroGError, JobNotFoundError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { JobDocument } from "./document.ts";
+import type { JobOp } from "./job-ops.ts";
 
-/** A change to a job document; re-applied to a fresh copy when another writer got there first. */
-export type Mutation = (doc: JobDocument) => void;
+/**
+ * A change to a job document; re-applied to a fresh copy when another writer got there first.
+ * The ones job code makes carry their `op`, so they can cross a process boundary.
+ */
+export type Mutation = ((doc: JobDocument) => void) & { readonly op?: JobOp };
+
+/** What a job instance writes through: the worker's DocumentWriter, or a child process's link to it. */
+export interface JobWriter {
+  /** The document as this run sees it, every mutation applied. */
+  readonly doc: JobDocument;
+  /** Applies `m` now and has it persisted; throws once this run has been superseded or stopped. */
+  mutate(m: Mutation): void;
+}
 
 /** How a write reaches the store: the datastore's `replace`, or a backend call that does more in the same transaction. */
 export type DocumentWrite = (doc: JobDocument, cas: Cas) => Promise<Cas>;
@@ -36,7 +48,7 @@ export interface DocumentWriterOptions {
  * The one place a job's document is written: applies mutations locally at once, persists them
  * through CAS (coalesced), and on a stale version reloads, checks the fence and re-applies.
  */
-export class DocumentWriter {
+export class DocumentWriter implements JobWriter {
   readonly #store: Datastore;
   readonly #opts: DocumentWriterOptions;
   #doc: JobDocument;

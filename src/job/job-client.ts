@@ -135,11 +135,22 @@ export class JobClient {
       doc.updatedAt = at;
       try {
         await store.replace(doc, read.cas);
-        return doc.running ? "stopping" : "killed";
+        if (!doc.running) return "killed";
+        await this.#tellWorker(doc, uuid);
+        return "stopping";
       } catch (err) {
         if (!isZeroGError(err, "ZEROG_CAS_MISMATCH") || round >= KILL_CAS_RETRIES) throw err;
       }
     }
+  }
+
+  /**
+   * Tells the worker running the job to stop it now, rather than at its next kill poll. Best
+   * effort: the document already asks for the kill, and the worker's poll finds it regardless.
+   */
+  async #tellWorker(doc: JobDocument, uuid: string): Promise<void> {
+    if (!doc.workerId) return;
+    await this.#backend.fleet.sendControl(doc.workerId, { kind: "killJob", uuid }).catch(() => undefined);
   }
 
   /** The whole document; the logs only when `showLogs`. */

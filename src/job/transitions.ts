@@ -1,5 +1,6 @@
 import { type JobDocument, KILLED_BY_USER } from "./document.ts";
 import type { Mutation } from "./document-writer.ts";
+import type { JobOp } from "./job-ops.ts";
 
 /**
  * Every change to a job document, named. Log entries carry their timestamp from creation so
@@ -8,53 +9,58 @@ import type { Mutation } from "./document-writer.ts";
 
 const clamp01 = (x: number): number => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
 
+/** A mutation job code may make, carrying its op so it can be sent from a child process. */
+function withOp(op: JobOp, apply: (doc: JobDocument) => void): Mutation {
+  return Object.assign(apply, { op });
+}
+
 export function addEvent(msg: string, at: string): Mutation {
   const entry = { timeStamp: at, msg };
-  return (d) => {
+  return withOp({ op: "addEvent", msg, at }, (d) => {
     d.events.push(entry);
-  };
+  });
 }
 
 export function addWarning(msg: string, at: string): Mutation {
   const entry = { timeStamp: at, msg };
-  return (d) => {
+  return withOp({ op: "addWarning", msg, at }, (d) => {
     d.warnings.push(entry);
-  };
+  });
 }
 
 /** Records an error; errors count towards `maxErrors`. */
 export function addError(errorCode: number, msg: string, at: string): Mutation {
   const entry = { timeStamp: at, msg, errorCode };
-  return (d) => {
+  return withOp({ op: "addError", errorCode, msg, at }, (d) => {
     d.errors.push(entry);
     d.errorCount += 1;
-  };
+  });
 }
 
 export function setCompleteness(x: number): Mutation {
   const v = clamp01(x);
-  return (d) => {
+  return withOp({ op: "setCompleteness", x: v }, (d) => {
     d.completeness = v;
-  };
+  });
 }
 
 export function addToCompleteness(delta: number, ticks = 0): Mutation {
-  return (d) => {
+  return withOp({ op: "addToCompleteness", delta, ticks }, (d) => {
     d.completeness = clamp01(d.completeness + delta);
     d.tickcount += ticks;
-  };
+  });
 }
 
 export function setTickValue(v: number): Mutation {
-  return (d) => {
+  return withOp({ op: "setTickValue", v }, (d) => {
     d.tickval = v;
-  };
+  });
 }
 
 export function setData(data: unknown): Mutation {
-  return (d) => {
+  return withOp({ op: "setData", data }, (d) => {
     d.data = data;
-  };
+  });
 }
 
 /**

@@ -17,6 +17,9 @@ import type { JobState } from "../job/document.ts";
  * - `{p}:q:{queue}:reserved`    zset: score lease expiry (ms)
  * - `{p}:q:{queue}:buried`      zset: score id (kick takes the oldest)
  * - channel `{p}:q:{queue}:wake` a put, release or kick publishes how many entries became ready
+ * - `{p}:fleet:workers`         hash: workerId → WorkerRecord JSON
+ * - `{p}:fleet:expiry`          zset: workerId by expiresAtMs (what listings filter and purge on)
+ * - `{p}:fleet:inbox:{workerId}` list: control messages as JSON, oldest first
  */
 export class RedisKeys {
   /** The hash-tagged prefix every key starts with. */
@@ -76,5 +79,19 @@ export class RedisKeys {
   /** The pub/sub channel on which reservers of `queue` hear about new ready entries. */
   wake(queue: string): string {
     return `${this.base}:q:${queue}:wake`;
+  }
+
+  get fleetWorkers(): string {
+    return `${this.base}:fleet:workers`;
+  }
+  get fleetExpiry(): string {
+    return `${this.base}:fleet:expiry`;
+  }
+  fleetInbox(workerId: string): string {
+    return `${this.fleetInboxPrefix}${workerId}`;
+  }
+  /** What `fleetInbox(workerId)` puts before the id; the script that purges dead workers takes it as ARGV. */
+  get fleetInboxPrefix(): string {
+    return `${this.base}:fleet:inbox:`;
   }
 }

@@ -18,7 +18,8 @@ export type ScriptName =
   | "q-kick"
   | "q-stats"
   | "job-create"
-  | "job-settle";
+  | "job-settle"
+  | "fleet-list";
 
 const SCRIPT_NAMES: readonly ScriptName[] = [
   "doc-create",
@@ -36,6 +37,7 @@ const SCRIPT_NAMES: readonly ScriptName[] = [
   "q-stats",
   "job-create",
   "job-settle",
+  "fleet-list",
 ];
 
 interface LoadedScript {

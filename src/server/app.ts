@@ -2,13 +2,17 @@ import cors from "@fastify/cors";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { Logger } from "pino";
 import { ZeroGError } from "../errors.ts";
+import type { WorkerManager } from "../fleet/worker-manager.ts";
 import type { JobClient } from "../job/job-client.ts";
 import { errorBody, statusOf, toZeroGError } from "./http-errors.ts";
 import { registerCreateRoutes } from "./routes/create-job.ts";
 import { registerReadRoutes } from "./routes/read-job.ts";
+import { registerWorkerRoutes } from "./routes/workers.ts";
 
 export interface AppOptions {
   client: JobClient;
+  /** Serves the fleet endpoints (GET /workers, drain, …) when given. */
+  manager?: WorkerManager;
   logger?: Logger;
   /** Largest accepted request body; larger ones get 413. @defaultValue 1 MiB */
   bodyLimitBytes?: number;
@@ -57,6 +61,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
 
   registerCreateRoutes(app, opts.client);
   registerReadRoutes(app, opts.client);
+  if (opts.manager) registerWorkerRoutes(app, opts.manager);
   return app;
 }
 

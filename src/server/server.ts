@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Backend } from "../backend/contract.ts";
 import { openBackend } from "../backend/open-backend.ts";
 import { ClosedError } from "../errors.ts";
+import { WorkerManager } from "../fleet/worker-manager.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import { defaultLogger, type Logger } from "../internal/logger.ts";
 import { JobClient } from "../job/job-client.ts";
@@ -32,6 +33,10 @@ export interface ServerConfig extends Omit<WorkerOptions, "concurrency"> {
   corsOrigin?: string | string[];
   clock?: Clock;
   logger?: Logger;
+  /** See WorkerConfig.isolation. @defaultValue "process" when `jobModules` is given, else "inline" */
+  isolation?: "process" | "inline";
+  /** Paths of the modules exporting the job classes, for job processes. */
+  jobModules?: readonly string[];
   runner?: JobRunner;
 }
 
@@ -45,6 +50,7 @@ export class Server {
   #backend: Backend | null = null;
   #ownsBackend = false;
   #client: JobClient | null = null;
+  #manager: WorkerManager | null = null;
   #app: FastifyInstance | null = null;
   #worker: Worker | null = null;
 
@@ -62,6 +68,11 @@ export class Server {
   get client(): JobClient {
     if (!this.#client) throw new ClosedError("server (call start() first)");
     return this.#client;
+  }
+  /** The fleet's manager: every worker on this backend, not only this server's. */
+  get manager(): WorkerManager {
+    if (!this.#manager) throw new ClosedError("server (call start() first)");
+    return this.#manager;
   }
   /** The in-process worker, or null when `concurrency` is 0. */
   get worker(): Worker | null {
@@ -85,8 +96,10 @@ export class Server {
       ttrSeconds: options.ttrSeconds,
       clock,
     });
+    this.#manager = new WorkerManager(this.#backend, { queueName: options.queueName, clock });
     this.#app = createApp({
       client: this.#client,
+      manager: this.#manager,
       logger: this.#logger,
       bodyLimitBytes: c.bodyLimitBytes ?? APP_DEFAULTS.bodyLimitBytes,
       corsOrigin: c.corsOrigin ?? APP_DEFAULTS.corsOrigin,

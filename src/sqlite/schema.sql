@@ -1,6 +1,7 @@
--- ZeroG's embedded store: job documents and queue entries in one SQLite file.
+-- ZeroG's embedded store: job documents, queue entries and the fleet in one SQLite file.
 -- Run by src/sqlite/connection.ts on every open inside one BEGIN IMMEDIATE transaction, so
--- several processes opening the same file at once create it exactly once (IF NOT EXISTS).
+-- several processes opening the same file at once create it exactly once (IF NOT EXISTS), and
+-- a file made by an older version gets the tables added since (new tables only: no migrations).
 -- Times are integer milliseconds since the epoch, taken from the injected clock, never SQL now().
 
 -- One row per job; `doc` is the whole JobDocument as JSON. The other columns copy the fields
@@ -52,3 +53,22 @@ CREATE INDEX IF NOT EXISTS zerog_queue_ready ON zerog_queue (queue, priority, id
 CREATE INDEX IF NOT EXISTS zerog_queue_timed ON zerog_queue (queue, state, due_at) WHERE state IN ('delayed', 'reserved');
 -- Kick takes buried rows oldest first.
 CREATE INDEX IF NOT EXISTS zerog_queue_buried ON zerog_queue (queue, id) WHERE state = 'buried';
+
+-- The fleet (src/fleet/contract.ts): each worker's latest announcement. `record` is the whole
+-- WorkerRecord as JSON; `expires_at_ms` copies its expiresAtMs, so listings never parse JSON.
+CREATE TABLE IF NOT EXISTS zerog_fleet_workers (
+  worker_id     TEXT PRIMARY KEY,
+  record        TEXT NOT NULL,
+  expires_at_ms INTEGER NOT NULL
+);
+-- Listing filters on expiry, and deletes records dead for a minute: both range seeks.
+CREATE INDEX IF NOT EXISTS zerog_fleet_workers_by_expiry ON zerog_fleet_workers (expires_at_ms);
+-- Control messages waiting for a worker; `message` is a ControlMessage as JSON. A plain rowid is
+-- enough for send order: a new row's id is above every row present, so a take (which removes all
+-- of a worker's rows at once) always sorts its rows in the order they were sent.
+CREATE TABLE IF NOT EXISTS zerog_fleet_inbox (
+  id        INTEGER PRIMARY KEY,
+  worker_id TEXT NOT NULL,
+  message   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS zerog_fleet_inbox_by_worker ON zerog_fleet_inbox (worker_id, id);

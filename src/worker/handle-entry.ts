@@ -30,6 +30,8 @@ export interface EntryContext {
   events: EventEmitter<WorkerEventMap>;
   /** Fires when the worker gives up waiting for running jobs at shutdown. */
   shutdownSignal: AbortSignal;
+  /** Registers a run with the worker (fleet record, killJob); returns its removal. */
+  track?: (run: { uuid: string; jobType: string; abort: AbortController }) => () => void;
 }
 
 /** What to do with the queue entry once the document says what happened. */
@@ -75,6 +77,7 @@ export async function handleEntry(
   const onError = (error: unknown): void => void ctx.events.emit("worker:error", { error });
   const heartbeat = startHeartbeat(entry, doc.queueKwargs.ttrSeconds, (err) => abort.abort(err), onError);
   const killWatch = startKillWatch(datastore, doc.uuid, ctx.options.killPollMs, (r) => abort.abort(r), onError);
+  const untrack = ctx.track?.({ uuid: doc.uuid, jobType: doc.jobType, abort });
   let report: RunReport;
   try {
     report = await ctx.runner.run({ jobClass, doc: started.doc, cas: started.cas, attempt, abort });
@@ -82,6 +85,7 @@ export async function handleEntry(
     heartbeat.stop();
     killWatch.stop();
     unlink();
+    untrack?.();
   }
   if (report.kind === "fenced") {
     logFor(ctx, doc).warn({ attempt }, report.message);
@@ -193,7 +197,7 @@ function recordOutcome(
     const o = outcomeOf(report.value, ctx.options.requeueDelaySeconds);
     return o.kind === "finish" ? finishWith(o.resultCode) : requeueAfter(o.delaySeconds);
   }
-  const control = report.error.control;
+  const control = report.kind === "threw" ? report.error.control : undefined;
   if (ctx.shutdownSignal.aborted && !control) {
     // Stopped by our own shutdown, not by a fault of the job: hand it back without counting an error.
     out.mutate(t.addEvent("Worker shut down - requeued", at));
@@ -203,11 +207,16 @@ function recordOutcome(
     out.mutate(t.addEvent("Error - finished", at));
     return finishWith(control.resultCode);
   }
-  // errorContinue / warningContinue were recorded by the job; any other exception is recorded here.
-  if (!control) out.mutate(t.addError(INTERNAL_ERROR, report.error.stack, at));
+  if (report.kind === "died") {
+    // As the table's "previous run was killed" row, recorded at once since this worker saw it die.
+    out.mutate(t.addError(INTERNAL_ERROR, `job was killed: ${report.reason}`, at));
+  } else if (!control) {
+    // errorContinue / warningContinue were recorded by the job; any other exception is recorded here.
+    out.mutate(t.addError(INTERNAL_ERROR, report.error.stack, at));
+  }
   const decision = new jobClass({ writer: out, signal: NEVER, clock: ctx.clock }).continueRunning();
   if (decision !== NO_RESULT) return finishWith(decision);
-  out.mutate(t.addEvent("Error - restarting", at));
+  out.mutate(t.addEvent(report.kind === "died" ? "Killed - restarting" : "Error - restarting", at));
   return requeueAfter(ctx.options.errorRetryDelaySeconds);
 }
 

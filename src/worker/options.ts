@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { InvalidConfigError } from "../errors.ts";
 
 export interface WorkerOptions {
@@ -32,6 +33,24 @@ export interface WorkerOptions {
   shutdownGraceMs?: number;
   /** Longest back-off between reserve attempts while the backend is failing. @defaultValue 5000 */
   maxBackoffMs?: number;
+  /** Host name in the worker id (host:service:pid), and what the fleet view groups by. @defaultValue os.hostname() */
+  hostName?: string;
+  /** Job processes (isolation "process"): one is replaced after running this many jobs; 1 gives every job a fresh process. @defaultValue 1000 */
+  recycleAfterJobs?: number;
+  /** Job processes: one whose memory (RSS) after a job is above this many MB is replaced. @defaultValue 512 */
+  recycleMemoryMb?: number;
+  /** Job processes: V8 heap limit in MB; a job that allocates past it dies alone. 0: Node's default. @defaultValue 0 */
+  memoryLimitMb?: number;
+  /** Job processes: a run still going after this many seconds is killed (error 500, then `continueRunning()`). 0: no limit. @defaultValue 0 */
+  jobTimeoutSeconds?: number;
+  /** Job processes: after a run is told to stop (killed, shutdown), how long it may take before its process is killed. @defaultValue 1000 */
+  killGraceMs?: number;
+  /** How often the worker looks for control messages (drain, kill, …) and refreshes its announcement when it changed. @defaultValue 500 */
+  controlPollMs?: number;
+  /** The worker re-announces itself at least this often. @defaultValue 2000 */
+  announceIntervalMs?: number;
+  /** A worker not heard from for this long counts as dead and drops out of the fleet view. @defaultValue 10000 */
+  workerTtlMs?: number;
 }
 
 export const WORKER_DEFAULTS = {
@@ -49,6 +68,15 @@ export const WORKER_DEFAULTS = {
   killPollMs: 1000,
   shutdownGraceMs: 10_000,
   maxBackoffMs: 5000,
+  hostName: "",
+  recycleAfterJobs: 1000,
+  recycleMemoryMb: 512,
+  memoryLimitMb: 0,
+  jobTimeoutSeconds: 0,
+  killGraceMs: 1000,
+  controlPollMs: 500,
+  announceIntervalMs: 2000,
+  workerTtlMs: 10_000,
 } as const satisfies Required<WorkerOptions>;
 
 export type ResolvedWorkerOptions = {
@@ -63,13 +91,32 @@ export function resolveWorkerOptions(opts: WorkerOptions = {}): ResolvedWorkerOp
     throw new InvalidConfigError(`name '${o.name}' must be 1-100 letters, digits, '_', '-' or '.'`);
   }
   if (o.queueName === "") o.queueName = `${o.name}_jobs`;
-  const positive = ["concurrency", "ttrSeconds", "reserveTimeoutMs", "killPollMs"] as const;
+  if (o.hostName === "") o.hostName = hostname();
+  if (!/^[^\s/:]{1,255}$/.test(o.hostName)) {
+    throw new InvalidConfigError(`hostName '${o.hostName}' must be 1-255 characters without spaces, '/' or ':'`);
+  }
+  const positive = [
+    "concurrency",
+    "ttrSeconds",
+    "reserveTimeoutMs",
+    "killPollMs",
+    "recycleAfterJobs",
+    "recycleMemoryMb",
+    "controlPollMs",
+    "announceIntervalMs",
+    "workerTtlMs",
+  ] as const;
   for (const k of positive) {
     if (!Number.isFinite(o[k]) || o[k] <= 0)
       throw new InvalidConfigError(`${k} must be a positive number, got ${o[k]}`);
   }
   if (!Number.isInteger(o.concurrency))
     throw new InvalidConfigError(`concurrency must be a whole number, got ${o.concurrency}`);
+  if (o.workerTtlMs <= o.announceIntervalMs + o.controlPollMs) {
+    throw new InvalidConfigError(
+      `workerTtlMs (${o.workerTtlMs}) must be longer than announceIntervalMs + controlPollMs (${o.announceIntervalMs + o.controlPollMs}), or live workers would drop out`,
+    );
+  }
   const nonNegative = [
     "requeueDelaySeconds",
     "errorRetryDelaySeconds",
@@ -79,6 +126,9 @@ export function resolveWorkerOptions(opts: WorkerOptions = {}): ResolvedWorkerOp
     "progressFlushMs",
     "shutdownGraceMs",
     "maxBackoffMs",
+    "memoryLimitMb",
+    "jobTimeoutSeconds",
+    "killGraceMs",
   ] as const;
   for (const k of nonNegative) {
     if (!Number.isFinite(o[k]) || o[k] < 0) throw new InvalidConfigError(`${k} must be 0 or more, got ${o[k]}`);

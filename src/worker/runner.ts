@@ -20,11 +20,20 @@ export interface RunRequest {
 export type RunReport =
   | { kind: "returned"; value: unknown; doc: JobDocument; cas: Cas }
   | { kind: "threw"; error: ThrownError; doc: JobDocument; cas: Cas }
+  /**
+   * The run's process died (a crash, `process.exit`, out of memory) or was killed (time limit,
+   * a kill or shutdown it ignored) before it answered; `reason` says how.
+   */
+  | { kind: "died"; reason: string; doc: JobDocument; cas: Cas }
   /** A newer attempt owns the job: this run must record nothing more. */
   | { kind: "fenced"; message: string };
 
-/** Executes one run of a job: in this process now; in child processes later, behind the same interface. */
+/** Executes one run of a job: in this process (InlineRunner) or in a child process (ProcessRunner). */
 export interface JobRunner {
+  /** Gets ready before the first job (e.g. starts warm processes); rejects when jobs cannot run at all. */
+  start?(): Promise<void>;
   run(req: RunRequest): Promise<RunReport>;
+  /** Bytes of memory used by the processes this runner started (0 for in-process). */
+  memoryUsed?(): number;
   close(): Promise<void>;
 }

@@ -1,14 +1,20 @@
 import { EventEmitter, setMaxListeners } from "node:events";
+import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Backend, ClaimRequest, ReservedJob } from "../backend/contract.ts";
 import { openBackend } from "../backend/open-backend.ts";
+import { InvalidConfigError, WorkerRetiredError } from "../errors.ts";
+import type { ControlMessage, RunningJob, WorkerState } from "../fleet/contract.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import { defaultLogger, type Logger } from "../internal/logger.ts";
 import { JobRegistry } from "../job/registry.ts";
 import type { ReserveOptions } from "../queue/contract.ts";
+import { ProcessRunner } from "./child/process-runner.ts";
 import type { WorkerEventMap } from "./events.ts";
+import { FleetMember, type WorkerSnapshot } from "./fleet-member.ts";
 import { type EntryContext, handleEntry } from "./handle-entry.ts";
 import { InlineRunner } from "./inline-runner.ts";
+import { KilledByUserError } from "./kill-watch.ts";
 import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.ts";
 import type { JobRunner } from "./runner.ts";
 import { makeWorkerId } from "./worker-id.ts";
@@ -24,8 +30,21 @@ export interface WorkerConfig extends WorkerOptions {
   queue?: string;
   clock?: Clock;
   logger?: Logger;
-  /** How jobs are executed. @defaultValue an in-process runner */
+  /**
+   * Where jobs run: "process" — in warm child processes, so a job that crashes, leaks or blocks
+   * cannot take the worker down (needs `jobModules`); "inline" — in this process, fastest.
+   * @defaultValue "process" when `jobModules` is given, else "inline"
+   */
+  isolation?: "process" | "inline";
+  /** Paths of the modules exporting the job classes, which job processes load. */
+  jobModules?: readonly string[];
+  /** How jobs are executed; overrides `isolation`. */
   runner?: JobRunner;
+}
+
+/** A run in progress, as the worker tracks it for its fleet record and for killJob. */
+interface ActiveRun extends RunningJob {
+  abort: AbortController;
 }
 
 /**
@@ -47,17 +66,30 @@ export class Worker {
   #runner: JobRunner | null = null;
   #slots: Promise<void>[] = [];
   #busy = 0;
+  readonly #runs = new Map<string, ActiveRun>();
+  #member: FleetMember | null = null;
+  readonly #startedAt = new Date().toISOString();
+  #jobsStarted = 0;
+  #jobsEnded = 0;
+  /** Drained (by a control message or `drain()`), retired (never undone), or shutting down. */
+  #drained = false;
+  #retiring = false;
+  #down = false;
+  /** Aborted whenever slots must stop reserving (drain, retire, stop); replaced on undrain. */
+  #gate = new AbortController();
+  #resumed: Promise<void> = Promise.resolve();
+  #resume: () => void = () => undefined;
 
   constructor(config: WorkerConfig) {
     this.#config = config;
     this.options = resolveWorkerOptions(config);
-    this.id = makeWorkerId(this.options.name);
+    this.id = makeWorkerId(this.options.name, this.options.hostName);
     this.registry = config.jobs instanceof JobRegistry ? config.jobs : new JobRegistry(config.jobs);
     this.#clock = config.clock ?? systemClock;
     this.#logger = (config.logger ?? defaultLogger()).child({ workerId: this.id });
     this.#backend = config.backend ?? null;
     // Every running job and every slot listens on these: one listener each, not a leak.
-    setMaxListeners(0, this.#stopping.signal, this.#shutdown.signal);
+    setMaxListeners(0, this.#stopping.signal, this.#shutdown.signal, this.#gate.signal);
     // An unhandled 'worker:error' must never crash the process; log it.
     this.events.on("worker:error", ({ error }) => this.#logger.error({ err: error }, "worker error"));
   }
@@ -65,6 +97,73 @@ export class Worker {
   /** Jobs running right now. */
   get busy(): number {
     return this.#busy;
+  }
+
+  /** SPEC §7's state, from the drain/retire flags and whether jobs run. */
+  get state(): WorkerState {
+    if (this.#down) return "drainingDown";
+    if (this.#retiring && this.#busy > 0) return "retiring";
+    if (this.#drained || this.#retiring) return this.#busy > 0 ? "drainingRunning" : "drainingIdle";
+    return this.#busy > 0 ? "activeRunning" : "activeIdle";
+  }
+
+  get retiring(): boolean {
+    return this.#retiring;
+  }
+
+  /** The jobs running now. */
+  running(): RunningJob[] {
+    return [...this.#runs.values()].map(({ uuid, jobType, startedAt }) => ({ uuid, jobType, startedAt }));
+  }
+
+  /** Stops taking jobs; running ones finish. Undone by `undrain()`. */
+  drain(): void {
+    this.#drained = true;
+    this.#pauseSlots();
+  }
+
+  /** Takes jobs again after a drain; WorkerRetiredError once retired. */
+  undrain(): void {
+    if (this.#retiring) throw new WorkerRetiredError(this.id);
+    this.#drained = false;
+    if (!this.#down) this.#resumeSlots();
+    this.#member?.changed();
+  }
+
+  /** An irreversible drain: running jobs finish, no job is taken again. */
+  retire(): void {
+    this.#retiring = true;
+    this.#pauseSlots();
+  }
+
+  /** Stops the run of `uuid` now (error 410 "Killed by user"); false when this worker is not running it. */
+  killJob(uuid: string): boolean {
+    const run = this.#runs.get(uuid);
+    if (!run) return false;
+    run.abort.abort(new KilledByUserError(uuid));
+    return true;
+  }
+
+  /** What the worker announces to the fleet (SPEC §7's info reply). */
+  snapshot(): WorkerSnapshot {
+    const running = this.running();
+    const [host = "", service = this.options.name] = this.id.split(":");
+    return {
+      workerId: this.id,
+      host,
+      service,
+      pid: process.pid,
+      state: this.state,
+      retiring: this.#retiring,
+      uuid: running[0]?.uuid ?? null,
+      running,
+      slots: this.options.concurrency,
+      memUsed: process.memoryUsage.rss() + (this.#runner?.memoryUsed?.() ?? 0),
+      jobsStarted: this.#jobsStarted,
+      jobsEnded: this.#jobsEnded,
+      queueName: this.options.queueName,
+      startedAt: this.#startedAt,
+    };
   }
 
   /** Opens the backend if given URLs, then starts the slots. */
@@ -81,14 +180,8 @@ export class Worker {
       this.#ownsBackend = true;
     }
     const backend = this.#backend;
-    this.#runner =
-      this.#config.runner ??
-      new InlineRunner({
-        datastore: backend.datastore,
-        clock: this.#clock,
-        progressFlushMs: this.options.progressFlushMs,
-        onFlushError: (error) => this.events.emit("worker:error", { error }),
-      });
+    this.#runner = this.#config.runner ?? this.#makeRunner(backend);
+    await this.#runner.start?.();
     const ctx: EntryContext = {
       backend,
       registry: this.registry,
@@ -99,9 +192,21 @@ export class Worker {
       options: this.options,
       events: this.events,
       shutdownSignal: this.#shutdown.signal,
+      track: (run) => this.#track(run),
     };
     this.#logger.info({ concurrency: this.options.concurrency, queue: this.options.queueName }, "worker started");
     this.#slots = Array.from({ length: this.options.concurrency }, () => this.#slot(ctx));
+    this.#member = new FleetMember({
+      fleet: backend.fleet,
+      clock: this.#clock,
+      controlPollMs: this.options.controlPollMs,
+      announceIntervalMs: this.options.announceIntervalMs,
+      workerTtlMs: this.options.workerTtlMs,
+      snapshot: () => this.snapshot(),
+      onControl: (msg) => this.#onControl(msg),
+      onError: (error) => this.events.emit("worker:error", { error }),
+    });
+    this.#member.start();
   }
 
   /**
@@ -109,28 +214,110 @@ export class Worker {
    * and waits for them to return. A job that ignores its signal is left to its queue TTR.
    */
   async stop(): Promise<void> {
+    this.#down = true;
+    this.#member?.changed();
     this.#stopping.abort();
+    this.#pauseSlots();
+    this.#resume();
     const all = Promise.all(this.#slots);
     const grace = sleep(this.options.shutdownGraceMs, "grace", { ref: false });
     if ((await Promise.race([all, grace])) === "grace") {
       this.#logger.warn({ busy: this.#busy }, "shutdown grace passed; asking running jobs to stop");
       this.#shutdown.abort(new Error("worker is shutting down"));
-      await Promise.race([all, sleep(this.options.shutdownGraceMs, undefined, { ref: false })]);
+      // Job processes that ignore the signal are killed after killGraceMs; their hand-back is written after that.
+      const second = this.options.shutdownGraceMs + this.options.killGraceMs;
+      await Promise.race([all, sleep(second, undefined, { ref: false })]);
     }
     await this.#runner?.close();
+    await this.#member?.stop();
     if (this.#ownsBackend) await this.#backend?.close();
     this.#logger.info("worker stopped");
+  }
+
+  #makeRunner(backend: Backend): JobRunner {
+    const c = this.#config;
+    const o = this.options;
+    const common = {
+      datastore: backend.datastore,
+      clock: this.#clock,
+      progressFlushMs: o.progressFlushMs,
+      onFlushError: (error: unknown) => this.events.emit("worker:error", { error }),
+    };
+    const isolation = c.isolation ?? (c.jobModules?.length ? "process" : "inline");
+    if (isolation === "inline") return new InlineRunner(common);
+    if (!c.jobModules?.length) {
+      throw new InvalidConfigError(
+        'isolation "process" needs jobModules: the paths of the modules exporting the job classes',
+      );
+    }
+    return new ProcessRunner({
+      ...common,
+      modules: c.jobModules.map((m) => resolve(m)),
+      slots: o.concurrency,
+      recycleAfterJobs: o.recycleAfterJobs,
+      recycleMemoryMb: o.recycleMemoryMb,
+      memoryLimitMb: o.memoryLimitMb,
+      jobTimeoutSeconds: o.jobTimeoutSeconds,
+      killGraceMs: o.killGraceMs,
+    });
+  }
+
+  /** Registers a run for the fleet record and killJob; returns its removal. */
+  #track(run: Omit<ActiveRun, "startedAt">): () => void {
+    this.#runs.set(run.uuid, { ...run, startedAt: new Date(this.#clock.now()).toISOString() });
+    this.#jobsStarted++;
+    this.#member?.changed();
+    return () => {
+      this.#runs.delete(run.uuid);
+      this.#jobsEnded++;
+      this.#member?.changed();
+    };
+  }
+
+  #onControl(msg: ControlMessage): void {
+    this.#logger.info({ control: msg }, "control message");
+    try {
+      if (msg.kind === "drain") this.drain();
+      else if (msg.kind === "undrain") this.undrain();
+      else if (msg.kind === "retire") this.retire();
+      else if (msg.kind === "killJob") this.killJob(msg.uuid);
+      // requestInfo needs nothing more: the member announces after every message.
+    } catch (error) {
+      this.events.emit("worker:error", { error });
+    }
+  }
+
+  /** Slots stop reserving: waits in progress end now, and slots wait for `#resumeSlots`. */
+  #pauseSlots(): void {
+    this.#member?.changed();
+    if (this.#gate.signal.aborted) return;
+    this.#resumed = new Promise((r) => {
+      this.#resume = r;
+    });
+    this.#gate.abort();
+  }
+
+  #resumeSlots(): void {
+    if (!this.#gate.signal.aborted) return;
+    this.#gate = new AbortController();
+    setMaxListeners(0, this.#gate.signal);
+    this.#resume();
   }
 
   async #slot(ctx: EntryContext): Promise<void> {
     let failures = 0;
     const claim: ClaimRequest = { workerId: this.id, jobTypes: this.registry.types() };
     while (!this.#stopping.signal.aborted) {
+      if (this.#drained || this.#retiring) {
+        await this.#resumed;
+        continue;
+      }
       try {
+        // A reserve that returns just as a drain lands still runs: the job was taken before the drain.
         const taken = await reserveJob(
           ctx.backend,
           [this.options.queueName],
-          { timeoutMs: this.options.reserveTimeoutMs, signal: this.#stopping.signal },
+          { timeoutMs: this.options.reserveTimeoutMs, signal: this.#gate.signal },
           claim,
         );
         if (!taken) continue;
@@ -143,6 +330,7 @@ export class Worker {
         failures = 0;
       } catch (error) {
         if (this.#stopping.signal.aborted) break;
+        if (this.#gate.signal.aborted) continue;
         failures++;
         this.events.emit("worker:error", { error });
         // Back off while the backend fails: 100 ms doubling to maxBackoffMs. The entry, if any, returns after its TTR.

@@ -1,7 +1,9 @@
 import { describe } from "vitest";
 import type { Datastore } from "../../src/datastore/contract.ts";
-import { openCouchbaseDatastore } from "../../src/datastore/couchbase/open-couchbase.ts";
+import { openCouchbase, openCouchbaseDatastore } from "../../src/datastore/couchbase/open-couchbase.ts";
+import type { FleetStore } from "../../src/fleet/contract.ts";
 import { describeDatastore } from "./datastore.suite.ts";
+import { describeFleet, type OpenedFleet } from "./fleet.suite.ts";
 
 // Couchbase Server cannot run on this machine, so nothing starts one: the suite runs only against
 // a cluster named by COUCHBASE_URL (docs/backends.md, "Running the contract suite"), and is
@@ -44,6 +46,40 @@ async function openCleaning(couchbaseUrl: string): Promise<Datastore> {
   };
 }
 
+/**
+ * The fleet on COUCHBASE_URL's collection, removing every worker record and inbox it wrote when
+ * it closes (as openCleaning does for documents). Its peer is a second connection to the cluster.
+ */
+async function openCleaningFleet(couchbaseUrl: string): Promise<OpenedFleet> {
+  const { datastore, fleet } = await openCouchbase({ url: couchbaseUrl });
+  if ((await fleet.listWorkers(0)).length > 0) {
+    await datastore.close();
+    throw new Error("the collection COUCHBASE_URL names holds worker records: name a fresh one with collection=");
+  }
+  const touched = new Set<string>();
+  const touching = <T>(workerId: string, result: Promise<T>): Promise<T> => {
+    touched.add(workerId);
+    return result;
+  };
+  const cleaning: FleetStore = {
+    announce: (record) => touching(record.workerId, fleet.announce(record)),
+    listWorkers: (nowMs) => fleet.listWorkers(nowMs),
+    getWorker: (workerId) => fleet.getWorker(workerId),
+    removeWorker: (workerId) => fleet.removeWorker(workerId),
+    sendControl: (workerId, msg) => touching(workerId, fleet.sendControl(workerId, msg)),
+    takeControl: (workerId) => fleet.takeControl(workerId),
+  };
+  return {
+    fleet: cleaning,
+    close: async () => {
+      for (const workerId of touched) await fleet.removeWorker(workerId);
+      await datastore.close();
+    },
+    openPeer: () => openCleaningFleet(couchbaseUrl),
+  };
+}
+
 describe.skipIf(url === undefined)("couchbase (COUCHBASE_URL)", () => {
   describeDatastore({ name: "couchbase", create: () => openCleaning(url ?? "") });
+  describeFleet({ name: "couchbase", create: () => openCleaningFleet(url ?? "") });
 });

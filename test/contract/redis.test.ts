@@ -1,10 +1,12 @@
 import { afterEach, describe } from "vitest";
+import { openBackend } from "../../src/backend/open-backend.ts";
 import { createRedisDatastore } from "../../src/datastore/redis/redis-datastore.ts";
 import { createRedisQueue } from "../../src/queue/redis/redis-queue.ts";
 import { connectRedis } from "../../src/redis/client.ts";
 import { RedisKeys } from "../../src/redis/keys.ts";
 import { serviceUrl, uniqueNamespace } from "../helpers/services.ts";
 import { describeDatastore } from "./datastore.suite.ts";
+import { describeFleet, type OpenedFleet } from "./fleet.suite.ts";
 import { describeQueue } from "./queue.suite.ts";
 
 const url = await serviceUrl("redis");
@@ -27,4 +29,12 @@ describe.skipIf(url === null)("redis", () => {
   });
   describeDatastore({ name: "redis", create: () => createRedisDatastore({ url: u, prefix: fresh() }) });
   describeQueue({ name: "redis", create: (clock) => createRedisQueue({ url: u, prefix: fresh(), clock }) });
+  /** A backend on `prefix`; its peer is another backend on the same prefix, as another process would open. */
+  const fleetOn = async (prefix: string): Promise<OpenedFleet> => {
+    const at = new URL(u);
+    at.searchParams.set("prefix", prefix);
+    const backend = await openBackend({ datastore: at.toString(), queue: at.toString() });
+    return { fleet: backend.fleet, close: () => backend.close(), openPeer: () => fleetOn(prefix) };
+  };
+  describeFleet({ name: "redis", create: () => fleetOn(fresh()) });
 });

@@ -4,7 +4,7 @@ import { type JobDocument, Server } from "zerog";
 import { queueBodyOf } from "../../src/backend/contract.ts";
 import { newJobDocument } from "../../src/job/new-document.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
-import { TEST_JOBS } from "../helpers/test-jobs.ts";
+import { TEST_JOBS, TEST_JOBS_MODULE } from "../helpers/test-jobs.ts";
 
 export interface EndToEndOptions {
   name: string;
@@ -12,6 +12,8 @@ export interface EndToEndOptions {
   urls: () => { datastore: string; queue: string };
   /** Removes what the backend left (a schema, a key prefix), after the suite. */
   cleanup?: () => Promise<void>;
+  /** Where jobs run. @defaultValue "inline" */
+  isolation?: "process" | "inline";
 }
 
 interface Reply {
@@ -22,7 +24,8 @@ interface Reply {
 
 /** Every outcome-table row, endpoint and bad input over real HTTP, against one backend. */
 export function describeEndToEnd(opts: EndToEndOptions): void {
-  describe(`end to end over HTTP: ${opts.name}`, () => {
+  const isolation = opts.isolation ?? "inline";
+  describe(`end to end over HTTP: ${opts.name}, jobs ${isolation}`, () => {
     let server: Server;
     let base: string;
     let watcher: JobWatcher;
@@ -39,6 +42,8 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         bodyLimitBytes: 4096,
         progressFlushMs: 20,
         killPollMs: 50,
+        isolation,
+        jobModules: [TEST_JOBS_MODULE],
       });
       await server.start();
       if (!server.worker) throw new Error("expected a worker");

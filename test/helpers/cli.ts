@@ -51,3 +51,45 @@ function parseJson(line: string): Record<string, unknown> | null {
     return null;
   }
 }
+
+/** What a finished `zerog …` command printed, and how it exited. */
+export interface CliResult {
+  /** The exit code, or the signal's name. */
+  code: number | string;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs one `zerog …` command from source (tsx, as `startServe` does) to its end; it is killed
+ * (and the promise rejects) after `timeoutMs`, so a command that hangs fails its test.
+ */
+export async function runCli(args: string[], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<CliResult> {
+  const proc = spawn(process.execPath, ["--conditions=zerog-source", "--import", "tsx", "src/cli/main.ts", ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  proc.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  proc.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill("SIGKILL");
+  }, timeoutMs);
+  try {
+    const [code, signal] = (await once(proc, "close")) as [number | null, NodeJS.Signals | null];
+    if (timedOut) {
+      throw new Error(`zerog ${args.join(" ")} did not end within ${timeoutMs} ms: ${stdout}${stderr}`);
+    }
+    return { code: code ?? signal ?? "unknown", stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import { BaseJob, NO_RESULT, z } from "zerog";
 
 /** Returns whatever `ret` says: covers every return shape of the outcome table. */
@@ -103,3 +104,6 @@ export class AbortableJob extends BaseJob<typeof AbortableJob.schema> {
 }
 
 export const TEST_JOBS = [ReturnJob, ContinuationJob, RaiseJob, FragileJob, ProgressJob, SlowJob, AbortableJob];
+
+/** This module's path, for job processes (isolation "process") to load the same classes. */
+export const TEST_JOBS_MODULE = fileURLToPath(import.meta.url);

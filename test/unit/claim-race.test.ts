@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { JobClient, JobRegistry, Worker } from "zerog";
 import { SeparateBackend } from "../../src/backend/separate-backend.ts";
 import { MemoryDatastore } from "../../src/datastore/memory/memory-datastore.ts";
+import { MemoryFleetStore } from "../../src/fleet/memory-fleet.ts";
 import type { JobDocument } from "../../src/job/document.ts";
 import { MemoryQueue } from "../../src/queue/memory/memory-queue.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
@@ -23,7 +24,7 @@ class KillBeforeClaim extends MemoryDatastore {
 describe("a kill that races a worker's claim", () => {
   it("wins: the job never runs and ends with 410 at once", async () => {
     const datastore = new KillBeforeClaim();
-    const backend = new SeparateBackend(datastore, new MemoryQueue());
+    const backend = new SeparateBackend(datastore, new MemoryQueue(), { fleet: new MemoryFleetStore() });
     const registry = new JobRegistry([ReturnJob]);
     const client = new JobClient(backend, registry, { queueName: "zerog_jobs", ttrSeconds: 60 });
     const uuid = await client.create("return_value", { ret: 201 });

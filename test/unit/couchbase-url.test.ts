@@ -125,9 +125,14 @@ describe("opening a Couchbase datastore", () => {
 
   it("reads its indexes from indexes.n1ql, for the datastore's keyspace", () => {
     const indexes = indexStatements("`jobs`.`app`.`zerog_jobs`");
-    expect(indexes.map((i) => i.name)).toEqual(["zerog_jobs_by_created", "zerog_jobs_by_type", "zerog_jobs_by_state"]);
+    expect(indexes.map((i) => i.name)).toEqual([
+      "zerog_jobs_by_created",
+      "zerog_jobs_by_type",
+      "zerog_jobs_by_state",
+      "zerog_fleet_workers",
+    ]);
     for (const { statement } of indexes) {
-      expect(statement).toMatch(/^CREATE INDEX IF NOT EXISTS `zerog_jobs_by_\w+` ON `jobs`\.`app`\.`zerog_jobs`\(/);
+      expect(statement).toMatch(/^CREATE INDEX IF NOT EXISTS `zerog_\w+` ON `jobs`\.`app`\.`zerog_jobs`\(/);
       expect(statement).not.toContain("{{keyspace}}");
     }
   });

@@ -3,6 +3,8 @@ import { openBackend } from "zerog";
 import { parseBackendUrl } from "../../src/backend/backend-url.ts";
 import { SeparateBackend } from "../../src/backend/separate-backend.ts";
 import { SqliteBackend } from "../../src/backend/sqlite-backend.ts";
+import { MemoryFleetStore } from "../../src/fleet/memory-fleet.ts";
+import { SqliteFleetStore } from "../../src/fleet/sqlite-fleet.ts";
 import { makeDocument } from "../helpers/documents.ts";
 import { tempDbPath } from "../helpers/sqlite-temp.ts";
 
@@ -43,5 +45,16 @@ describe("backend URLs", () => {
     expect((await backend.datastore.read(doc.uuid))?.value.queueJobId).toBe(entryId);
     expect((await backend.queue.reserve([doc.queueName], { timeoutMs: 0 }))?.id).toBe(entryId);
     await backend.close();
+  });
+
+  it("takes the fleet from the datastore's side, which keeps it for every process on it", async () => {
+    const path = tempDbPath();
+    const mixed = await openBackend({ datastore: `sqlite:${path}`, queue: "memory:" });
+    const other = await openBackend({ datastore: "memory:", queue: `sqlite:${path}` });
+    const memory = await openBackend({ datastore: "memory:", queue: "memory:" });
+    expect(mixed.fleet).toBeInstanceOf(SqliteFleetStore);
+    expect(other.fleet).toBeInstanceOf(MemoryFleetStore);
+    expect(memory.fleet).toBeInstanceOf(MemoryFleetStore);
+    await Promise.all([mixed.close(), other.close(), memory.close()]);
   });
 });

@@ -7,6 +7,7 @@ import {
 } from "../../src/backend/postgres-backend.ts";
 import { PostgresDatastore } from "../../src/datastore/postgres/postgres-datastore.ts";
 import { BackendDownError, isZeroGError } from "../../src/errors.ts";
+import { PostgresFleetStore } from "../../src/fleet/postgres-fleet.ts";
 import { ManualClock } from "../../src/internal/clock.ts";
 import { toZeroGError } from "../../src/postgres/errors.ts";
 import { listMigrations, migrate } from "../../src/postgres/migrate.ts";
@@ -267,6 +268,28 @@ describe.skipIf(url === null)("PostgresBackend", () => {
     expect(applied.flat()).toEqual(listMigrations().map((m) => m.version));
   });
 
+  it("adds the fleet's tables to a schema made before them", async () => {
+    const schema = uniqueNamespace();
+    schemas.push(schema);
+    const [init] = listMigrations();
+    if (init?.version !== 1) throw new Error("expected 001 first");
+    // The schema as a version with 001 alone left it.
+    await sql("BEGIN");
+    await sql(`CREATE SCHEMA ${schema}`);
+    await sql(`SET LOCAL search_path TO ${schema}`);
+    await sql(init.sql);
+    await sql(
+      "CREATE TABLE zerog_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz)",
+    );
+    await sql("INSERT INTO zerog_migrations (version, name) VALUES (1, $1)", [init.name]);
+    await sql("COMMIT");
+    const b = await open({ schema });
+    await b.fleet.sendControl("w1", { kind: "drain" });
+    expect(await b.fleet.takeControl("w1")).toEqual([{ kind: "drain" }]);
+    const rows = await sql<{ version: number }>(`SELECT version FROM ${schema}.zerog_migrations ORDER BY version`);
+    expect(rows.map((r) => r.version)).toEqual(listMigrations().map((m) => m.version));
+  });
+
   it("hands 30 entries to 50 concurrent reservers, each to one only", async () => {
     const b = await open();
     for (let i = 0; i < 30; i++) await b.createJob(makeDocument(), PUT);
@@ -284,6 +307,7 @@ describe.skipIf(url === null)("PostgresBackend", () => {
     const db = new PgPool({ url: down });
     const store = new PostgresDatastore(db);
     await expect(store.read("x")).rejects.toBeInstanceOf(BackendDownError);
+    await expect(new PostgresFleetStore(db).listWorkers(0)).rejects.toBeInstanceOf(BackendDownError);
     await store.close();
     expect(Date.now() - started).toBeLessThan(2000);
   });

@@ -4,6 +4,7 @@ import { NOT_ENQUEUED, Requeuer } from "../../src/backend/requeuer.ts";
 import { SeparateBackend } from "../../src/backend/separate-backend.ts";
 import { MemoryDatastore } from "../../src/datastore/memory/memory-datastore.ts";
 import { BackendDownError, InvalidConfigError } from "../../src/errors.ts";
+import { MemoryFleetStore } from "../../src/fleet/memory-fleet.ts";
 import { ManualClock } from "../../src/internal/clock.ts";
 import type { PutOptions } from "../../src/queue/contract.ts";
 import { MemoryQueue } from "../../src/queue/memory/memory-queue.ts";
@@ -27,7 +28,11 @@ function setup() {
   const clock = new ManualClock();
   const datastore = new MemoryDatastore();
   const queue = new SwitchableQueue({ clock });
-  const backend = new SeparateBackend(datastore, queue, { clock, requeuer: { retryMs: 10, maxRetryMs: 20 } });
+  const backend = new SeparateBackend(datastore, queue, {
+    clock,
+    fleet: new MemoryFleetStore(),
+    requeuer: { retryMs: 10, maxRetryMs: 20 },
+  });
   const client = new JobClient(backend, new JobRegistry([ReturnJob]), { queueName: Q, ttrSeconds: 60, clock });
   return { clock, datastore, queue, backend, client };
 }

@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { queueBodyOf } from "../../src/backend/contract.ts";
 import { SqliteBackend } from "../../src/backend/sqlite-backend.ts";
@@ -65,5 +66,22 @@ describe("sqlite store", () => {
     expect(isZeroGError(err, "ZEROG_CLOSED")).toBe(true);
     store = openSqlite({ path });
     expect((await store.datastore.read(doc.uuid))?.value).toEqual(doc);
+  });
+
+  it("adds the fleet's tables to a file made before them, and refuses fleet calls after close", async () => {
+    const path = tempDbPath();
+    // A file as a version without the fleet left it: the job tables only.
+    const old = new Database(path);
+    old.exec(
+      "CREATE TABLE zerog_jobs (uuid TEXT PRIMARY KEY, job_type TEXT NOT NULL, state TEXT NOT NULL, created_at TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL)",
+    );
+    old.close();
+    store = openSqlite({ path });
+    await store.fleet.sendControl("w1", { kind: "drain" });
+    expect(await store.fleet.takeControl("w1")).toEqual([{ kind: "drain" }]);
+    await store.close();
+    const err = await store.fleet.listWorkers(0).catch((e: unknown) => e);
+    expect(isZeroGError(err, "ZEROG_CLOSED")).toBe(true);
+    store = openSqlite({ path });
   });
 });

@@ -1,14 +1,8 @@
-import {
-  AlreadyExistsError,
-  BackendDownError,
-  CasMismatchError,
-  ClosedError,
-  JobNotFoundError,
-  ZeroGError,
-} from "../../errors.ts";
+import { AlreadyExistsError, CasMismatchError, ClosedError, JobNotFoundError } from "../../errors.ts";
 import type { JobDocument } from "../../job/document.ts";
 import type { Cas, Datastore, ListJobsQuery, Versioned } from "../contract.ts";
-import { type CallKind, type CouchbaseErrorClasses, classifyCouchbaseError } from "./couchbase-errors.ts";
+import { type Answer, type CallPolicy, callCouchbase, unexpected } from "./couchbase-call.ts";
+import type { CallKind, CouchbaseErrorClasses } from "./couchbase-errors.ts";
 import { listStatement } from "./statements.ts";
 
 /** A Couchbase CAS as the SDK hands it out; `toString()` is its decimal value. */
@@ -57,9 +51,6 @@ export const COUCHBASE_DEFAULTS = {
  */
 const UPSERT_ROUNDS = 3;
 
-/** What a call answered: its value, or one of the refusals each operation interprets. */
-type Answer<T> = { ok: true; value: T } | { ok: false; reason: "exists" | "not-found" | "cas-mismatch" };
-
 /** A CAS token the SDK can parse: a decimal uint64, and not 0 (which Couchbase reads as "no CAS check"). */
 const CAS_TOKEN = /^[1-9][0-9]{0,19}$/;
 const MAX_CAS = 2n ** 64n - 1n;
@@ -76,18 +67,19 @@ export class CouchbaseDatastore implements Datastore {
   readonly kind = "couchbase";
   readonly capabilities = { multiProcess: true } as const;
   readonly keyspace: string;
+  /** The retries and error mapping of every call; a fleet on the same cluster shares them. */
+  readonly policy: CallPolicy;
   readonly #port: CouchbaseCollectionPort;
-  readonly #errors: CouchbaseErrorClasses;
-  readonly #retries: number;
-  readonly #backoffMs: number;
   #closed = false;
 
   constructor(port: CouchbaseCollectionPort, opts: CouchbaseDatastoreOptions) {
     this.#port = port;
     this.keyspace = opts.keyspace;
-    this.#errors = opts.errors;
-    this.#retries = opts.timeoutRetries ?? COUCHBASE_DEFAULTS.timeoutRetries;
-    this.#backoffMs = opts.retryBackoffMs ?? COUCHBASE_DEFAULTS.retryBackoffMs;
+    this.policy = {
+      errors: opts.errors,
+      timeoutRetries: opts.timeoutRetries ?? COUCHBASE_DEFAULTS.timeoutRetries,
+      retryBackoffMs: opts.retryBackoffMs ?? COUCHBASE_DEFAULTS.retryBackoffMs,
+    };
   }
 
   async create(doc: JobDocument): Promise<Cas> {
@@ -154,42 +146,9 @@ export class CouchbaseDatastore implements Datastore {
     await this.#port.close();
   }
 
-  /**
-   * Runs one SDK call through the error mapping: a timeout that is safe to retry is retried up to
-   * `timeoutRetries` times with a doubling back-off, then becomes BackendDownError.
-   */
-  async #call<T>(kind: Exclude<CallKind, "connect">, call: () => Promise<T>): Promise<Answer<T>> {
-    if (this.#closed) throw new ClosedError("couchbase datastore");
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return { ok: true, value: await call() };
-      } catch (err) {
-        const failure = classifyCouchbaseError(this.#errors, err, kind);
-        switch (failure.kind) {
-          case "exists":
-          case "not-found":
-          case "cas-mismatch":
-            return { ok: false, reason: failure.kind };
-          case "fail":
-            throw failure.error;
-          case "retry":
-            if (attempt >= this.#retries) throw new BackendDownError("couchbase", retriesExhausted(err, attempt + 1));
-            await sleep(this.#backoffMs * 2 ** attempt);
-        }
-      }
-    }
+  /** One SDK call through the shared retries and error mapping (couchbase-call.ts). */
+  #call<T>(kind: Exclude<CallKind, "connect">, call: () => Promise<T>): Promise<Answer<T>> {
+    if (this.#closed) return Promise.reject(new ClosedError("couchbase datastore"));
+    return callCouchbase(this.policy, kind, call);
   }
-}
-
-function unexpected(call: string, reason: string): ZeroGError {
-  return new ZeroGError("ZEROG_INTERNAL", `couchbase ${call} answered '${reason}', which it cannot`);
-}
-
-function retriesExhausted(err: unknown, tries: number): Error {
-  const message = err instanceof Error ? err.message : String(err);
-  return new Error(`${message} (timed out ${tries} times)`, { cause: err });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,5 +1,6 @@
 import type * as Couchbase from "couchbase";
 import { BackendDownError, InvalidConfigError } from "../../errors.ts";
+import { type CouchbaseFleetPort, CouchbaseFleetStore } from "../../fleet/couchbase-fleet.ts";
 import type { JobDocument } from "../../job/document.ts";
 import {
   COUCHBASE_DEFAULTS,
@@ -26,13 +27,25 @@ export interface OpenCouchbaseOptions extends Pick<CouchbaseDatastoreOptions, "t
   password?: string;
 }
 
-/**
- * Connects to the cluster, checks that the collection answers, creates the list indexes unless
- * the URL says `createIndexes=false`, and returns a datastore on its own connection. Loads the
- * `couchbase` package only here, so an installation that never names a couchbase:// URL does not
- * need it.
- */
+/** A datastore and the fleet in one collection, over one cluster connection. */
+export interface CouchbaseStore {
+  /** Closing it closes the connection, so the fleet too. */
+  datastore: CouchbaseDatastore;
+  fleet: CouchbaseFleetStore;
+}
+
+/** `openCouchbase`'s datastore alone. */
 export async function openCouchbaseDatastore(opts: OpenCouchbaseOptions): Promise<CouchbaseDatastore> {
+  return (await openCouchbase(opts)).datastore;
+}
+
+/**
+ * Connects to the cluster, checks that the collection answers, creates the indexes unless the
+ * URL says `createIndexes=false`, and returns a datastore and the fleet on their own connection.
+ * Loads the `couchbase` package only here, so an installation that never names a couchbase:// URL
+ * does not need it.
+ */
+export async function openCouchbase(opts: OpenCouchbaseOptions): Promise<CouchbaseStore> {
   const url = typeof opts.url === "string" ? parseCouchbaseUrl(opts.url) : opts.url;
   const password = opts.password ?? url.password ?? process.env[PASSWORD_ENV];
   if (password === undefined)
@@ -51,6 +64,10 @@ export async function openCouchbaseDatastore(opts: OpenCouchbaseOptions): Promis
     timeoutRetries: opts.timeoutRetries ?? COUCHBASE_DEFAULTS.timeoutRetries,
     retryBackoffMs: opts.retryBackoffMs ?? COUCHBASE_DEFAULTS.retryBackoffMs,
   });
+  const fleet = new CouchbaseFleetStore(fleetPortOf(sdk, cluster, collection, url.durability), {
+    keyspace,
+    policy: datastore.policy,
+  });
   try {
     // The SDK opens a bucket lazily: read a key that is never written, so a wrong bucket, scope,
     // collection or an unreachable data service fails start-up rather than the first job.
@@ -63,7 +80,7 @@ export async function openCouchbaseDatastore(opts: OpenCouchbaseOptions): Promis
     await datastore.close().catch(() => undefined);
     throw err;
   }
-  return datastore;
+  return { datastore, fleet };
 }
 
 /** Runs indexes.n1ql's statements (idempotent), then waits until every index is online. */
@@ -107,22 +124,48 @@ function portOf(
   collection: Couchbase.Collection,
   durability: CouchbaseDurability,
 ): CouchbaseCollectionPort {
-  // Level None is left out rather than sent, so the default path is the SDK's plainest.
-  const write = durability === "none" ? {} : { durabilityLevel: durabilityLevel(sdk, durability) };
+  const write = writeOptions(sdk, durability);
   return {
     get: (key) => collection.get(key),
     insert: (key, doc: JobDocument) => collection.insert(key, doc, write),
     replace: (key, doc: JobDocument, cas) => collection.replace(key, doc, cas === null ? write : { ...write, cas }),
     remove: (key) => collection.remove(key, write),
-    query: async (statement, parameters) => {
-      const result = await cluster.query(statement, {
-        parameters,
-        // A job created or changed just before must be listed: wait for the index to catch up.
-        scanConsistency: sdk.QueryScanConsistency.RequestPlus,
-      });
-      return result.rows;
-    },
+    query: queryOf(sdk, cluster),
     close: () => cluster.close(),
+  };
+}
+
+/** The SDK calls the fleet makes, with the same durability and consistency as the datastore's. */
+function fleetPortOf(
+  sdk: CouchbaseSdk,
+  cluster: Couchbase.Cluster,
+  collection: Couchbase.Collection,
+  durability: CouchbaseDurability,
+): CouchbaseFleetPort {
+  const write = writeOptions(sdk, durability);
+  return {
+    get: (key) => collection.get(key),
+    insert: (key, value) => collection.insert(key, value, write),
+    replace: (key, value, cas) => collection.replace(key, value, { ...write, cas }),
+    upsert: (key, value) => collection.upsert(key, value, write),
+    remove: (key, cas) => collection.remove(key, cas === null ? write : { ...write, cas }),
+    query: queryOf(sdk, cluster),
+  };
+}
+
+/** Level None is left out rather than sent, so the default path is the SDK's plainest. */
+function writeOptions(sdk: CouchbaseSdk, durability: CouchbaseDurability) {
+  return durability === "none" ? {} : { durabilityLevel: durabilityLevel(sdk, durability) };
+}
+
+/** A SQL++ query's rows with request_plus: what was written just before (a job, an announcement) is listed. */
+function queryOf(sdk: CouchbaseSdk, cluster: Couchbase.Cluster): CouchbaseCollectionPort["query"] {
+  return async (statement, parameters) => {
+    const result = await cluster.query(statement, {
+      parameters,
+      scanConsistency: sdk.QueryScanConsistency.RequestPlus,
+    });
+    return result.rows;
   };
 }
 

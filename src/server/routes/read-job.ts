@@ -12,7 +12,7 @@ function checkedUuid(uuid: string): string {
 
 type UuidRoute = { Params: { uuid: string } };
 
-/** The seed's read endpoints (SPEC §5): progress, info, data, dump. */
+/** The seed's read endpoints (SPEC §5): progress, info, data, dump; and killing a job. */
 export function registerReadRoutes(app: FastifyInstance, client: JobClient): void {
   app.get<UuidRoute>("/progress/:uuid", async (req) => client.progress(checkedUuid(req.params.uuid)));
   app.get<UuidRoute>("/info/:uuid", async (req) => client.info(checkedUuid(req.params.uuid)));
@@ -25,4 +25,12 @@ export function registerReadRoutes(app: FastifyInstance, client: JobClient): voi
   app.get<UuidRoute & { Querystring: { showLogs?: string } }>("/dump/:uuid", async (req) =>
     client.dump(checkedUuid(req.params.uuid), { showLogs: req.query.showLogs === "true" }),
   );
+  // SPEC §7's killJob: 410 "Killed by user". `result` says whether it was waiting (killed now),
+  // running (its worker stops it within a second or two), or had already finished.
+  app.post<UuidRoute>("/job/:uuid/kill", async (req, reply) => {
+    const uuid = checkedUuid(req.params.uuid);
+    const result = await client.kill(uuid);
+    reply.code(result === "stopping" ? 202 : 200);
+    return { uuid, result };
+  });
 }

@@ -1,0 +1,101 @@
+import type { Command } from "commander";
+import { InvalidConfigError } from "../errors.ts";
+import type { FleetOverview, HostSummary } from "../fleet/worker-manager.ts";
+import { callApi, DEFAULT_API_URL } from "./api-client.ts";
+
+interface ApiFlags {
+  url: string;
+  json?: boolean;
+}
+
+const urlOption = [
+  "--url <url>",
+  "the ZeroG server's API (env ZEROG_URL)",
+  process.env.ZEROG_URL ?? DEFAULT_API_URL,
+] as const;
+
+/** `zerog workers`, `zerog drain|undrain|retire HOST`, `zerog kill UUID`: SPEC §7 through a server's REST API. */
+export function registerFleet(program: Command): void {
+  program
+    .command("workers")
+    .description("list live workers per host, whether each host is drained, and the queue depth")
+    .option(...urlOption)
+    .option("--json", "print GET /workers as JSON")
+    .action(async (flags: ApiFlags) => {
+      const overview = (await callApi(flags.url, "GET", "workers")) as FleetOverview;
+      console.log(flags.json ? JSON.stringify(overview, null, 2) : formatOverview(overview));
+    });
+
+  for (const action of ["drain", "undrain", "retire"] as const) {
+    program
+      .command(`${action} <host>`)
+      .description(
+        action === "drain"
+          ? "stop the host's workers taking jobs (running ones finish); --wait until it is safe to terminate"
+          : action === "undrain"
+            ? "let the host's workers take jobs again"
+            : "drain the host's workers for good (cannot be undone)",
+      )
+      .option(...urlOption)
+      .option("--wait [seconds]", "wait until the host is drained (default 600 s)")
+      .action(async (host: string, flags: ApiFlags & { wait?: string | boolean }) => {
+        const waitMs = waitFlag(flags.wait);
+        const sent = (await callApi(flags.url, "POST", `hosts/${encodeURIComponent(host)}/${action}`)) as {
+          workers: string[];
+        };
+        console.log(`${action}: sent to ${sent.workers.length} worker(s) on ${host}: ${sent.workers.join(", ")}`);
+        if (waitMs === null || action === "undrain") return;
+        const drained = await waitDrained(flags.url, host, waitMs);
+        console.log(
+          drained ? `${host} is drained: safe to terminate` : `${host} is not drained after ${waitMs / 1000} s`,
+        );
+        if (!drained) process.exitCode = 1;
+      });
+  }
+
+  program
+    .command("kill <uuid>")
+    .description("kill a job: error 410 'Killed by user'")
+    .option(...urlOption)
+    .action(async (uuid: string, flags: ApiFlags) => {
+      const r = (await callApi(flags.url, "POST", `job/${encodeURIComponent(uuid)}/kill`)) as { result: string };
+      console.log(`${uuid}: ${r.result}`);
+    });
+}
+
+/** `--wait [seconds]` in ms (600 s when given bare), null when absent; checked before anything is sent. */
+function waitFlag(wait: string | boolean | undefined): number | null {
+  if (wait === undefined) return null;
+  const seconds = wait === true ? 600 : Number(wait);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidConfigError(`--wait must be seconds, got '${wait}'`);
+  return seconds * 1000;
+}
+
+async function waitDrained(url: string, host: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const h = (await callApi(url, "GET", `hosts/${encodeURIComponent(host)}`)) as HostSummary;
+    if (h.drained) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Plain lines: one per worker, one per host, then the queue. */
+export function formatOverview(o: FleetOverview): string {
+  const lines: string[] = [];
+  for (const h of o.hosts) {
+    lines.push(`${h.host}  ${h.drained ? "drained (safe to terminate)" : "active"}  running ${h.running}`);
+    for (const w of h.workers) {
+      const mb = Math.round(w.mem.used / 1024 / 1024);
+      const jobs = w.running.map((r) => r.uuid).join(",") || "-";
+      lines.push(
+        `  ${w.workerId}  ${w.state}${w.retiring ? " (retired)" : ""}  slots ${w.slots}  ${mb} MB  jobs ${jobs}`,
+      );
+    }
+  }
+  if (o.hosts.length === 0) lines.push("no live workers");
+  const q = o.queue;
+  lines.push(`queue ${q.queue}: ready ${q.ready}, delayed ${q.delayed}, reserved ${q.reserved}, buried ${q.buried}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,190 @@
+import type { Datastore } from "../../datastore/contract.ts";
+import { InvalidConfigError, isZeroGError } from "../../errors.ts";
+import type { Clock } from "../../internal/clock.ts";
+import { DocumentWriter } from "../../job/document-writer.ts";
+import { mutationOf } from "../../job/job-ops.ts";
+import type { JobRunner, RunReport, RunRequest } from "../runner.ts";
+import { childEntry } from "./child-entry.ts";
+import { JobProcess, type ProcessRunEnd } from "./job-process.ts";
+
+export interface ProcessRunnerOptions {
+  datastore: Datastore;
+  clock: Clock;
+  progressFlushMs: number;
+  onFlushError?: (err: unknown) => void;
+  /** Absolute paths of the modules exporting the job classes; each job process loads them. */
+  modules: string[];
+  /** Warm processes kept ready: one per worker slot. */
+  slots: number;
+  /** A process is replaced after this many jobs (1: a fresh process per job, as the seed ran them). */
+  recycleAfterJobs: number;
+  /** A process whose RSS after a job is above this many MB is replaced. */
+  recycleMemoryMb: number;
+  /** V8 heap limit of each job process in MB (`--max-old-space-size`); 0 leaves Node's default. */
+  memoryLimitMb: number;
+  /** A run still going after this many seconds has its process killed; 0: no limit. */
+  jobTimeoutSeconds: number;
+  /** After a run's signal fires (kill, shutdown), how long its process may take to stop before SIGKILL. */
+  killGraceMs: number;
+  /** Longest wait for a new process to load the job modules. @defaultValue 30000 */
+  startTimeoutMs?: number;
+}
+
+/**
+ * Runs each job in a warm child process, so a job that crashes, leaks, calls `process.exit` or
+ * blocks its event loop cannot take the worker down: the worker's own event loop keeps the
+ * queue entry alive and enforces kills and time limits. Processes are reused for
+ * `recycleAfterJobs` jobs or until they grow past `recycleMemoryMb`, and replaced in the
+ * background so the next job does not wait for Node to start.
+ */
+export class ProcessRunner implements JobRunner {
+  readonly #opts: ProcessRunnerOptions;
+  /** Ready (or starting) processes, first come first served. */
+  readonly #warm: Promise<JobProcess>[] = [];
+  readonly #busy = new Set<JobProcess>();
+  #closed = false;
+
+  constructor(opts: ProcessRunnerOptions) {
+    this.#opts = opts;
+  }
+
+  /** Starts the warm processes; rejects (with the child's reason) when the job modules cannot load. */
+  async start(): Promise<void> {
+    const first = this.#spawn();
+    this.#warm.push(first);
+    try {
+      await first;
+    } catch (err) {
+      if (isZeroGError(err)) throw err;
+      throw new InvalidConfigError(`job processes cannot start: ${(err as Error).message}`);
+    }
+    for (let i = 1; i < this.#opts.slots; i++) this.#warm.push(this.#spawn());
+  }
+
+  async run(req: RunRequest): Promise<RunReport> {
+    let proc: JobProcess;
+    try {
+      proc = await this.#acquire();
+    } catch (err) {
+      return { kind: "died", reason: `no job process: ${(err as Error).message}`, doc: req.doc, cas: req.cas };
+    }
+    const writer = new DocumentWriter(this.#opts.datastore, req.doc, req.cas, {
+      attempt: req.attempt,
+      clock: this.#opts.clock,
+      flushIntervalMs: this.#opts.progressFlushMs,
+      onFenced: (err) => req.abort.abort(err),
+      ...(this.#opts.onFlushError ? { onFlushError: this.#opts.onFlushError } : {}),
+    });
+    this.#busy.add(proc);
+    const end = await this.#runIn(proc, req, (ops) => {
+      for (const op of ops) {
+        try {
+          writer.mutate(mutationOf(op));
+        } catch {
+          // Fenced off: the run has been told to stop, and nothing more of it is recorded.
+        }
+      }
+    });
+    this.#busy.delete(proc);
+    this.#release(proc);
+    try {
+      await writer.flush();
+    } catch (err) {
+      // Backend trouble is left to the outcome write, which sends the whole document again.
+      if (!isZeroGError(err, "ZEROG_FENCED")) this.#opts.onFlushError?.(err);
+    }
+    if (writer.fenced) return { kind: "fenced", message: writer.fenced.message };
+    const at = { doc: writer.doc, cas: writer.cas };
+    if (end.kind === "died") return { kind: "died", reason: end.reason, ...at };
+    return end.result.ok
+      ? { kind: "returned", value: end.result.value, ...at }
+      : { kind: "threw", error: end.result.error, ...at };
+  }
+
+  memoryUsed(): number {
+    let bytes = 0;
+    for (const p of this.#busy) bytes += p.rss;
+    return bytes;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const warm = this.#warm.splice(0);
+    const settled = await Promise.allSettled(warm);
+    const procs = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+    for (const p of this.#busy) p.kill();
+    await Promise.all([...procs.map((p) => p.retire()), ...[...this.#busy].map((p) => p.exited)]);
+  }
+
+  /** Passes the run's signal on; kills the process when the job ignores it or runs past its limit. */
+  async #runIn(proc: JobProcess, req: RunRequest, onOps: Parameters<JobProcess["run"]>[1]): Promise<ProcessRunEnd> {
+    const o = this.#opts;
+    const run = proc.run(req.doc, onOps);
+    const timers: NodeJS.Timeout[] = [];
+    const onAbort = (): void => {
+      const reason = req.abort.signal.reason;
+      run.abort(reason instanceof Error ? reason.message : String(reason));
+      timers.push(setTimeout(() => proc.kill(), o.killGraceMs));
+    };
+    if (req.abort.signal.aborted) onAbort();
+    else req.abort.signal.addEventListener("abort", onAbort, { once: true });
+    let timedOut = false;
+    if (o.jobTimeoutSeconds > 0) {
+      timers.push(
+        setTimeout(() => {
+          timedOut = true;
+          proc.kill();
+        }, o.jobTimeoutSeconds * 1000),
+      );
+    }
+    try {
+      const end = await run.ended;
+      if (end.kind === "died" && timedOut) {
+        return { kind: "died", reason: `it ran past its time limit of ${o.jobTimeoutSeconds} s and was killed` };
+      }
+      return end;
+    } finally {
+      for (const t of timers) clearTimeout(t);
+      req.abort.signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** A warm process, or a new one when none is ready (or the ready one died meanwhile). */
+  async #acquire(): Promise<JobProcess> {
+    const next = this.#warm.shift();
+    if (next) {
+      const proc = await next.catch(() => null);
+      if (proc?.alive) return proc;
+    }
+    return this.#spawn();
+  }
+
+  /** Back to the pool, or replaced by a fresh process (started now, so it is warm for the next job). */
+  #release(proc: JobProcess): void {
+    const o = this.#opts;
+    const worn = !proc.alive || proc.jobsRun >= o.recycleAfterJobs || proc.rss > o.recycleMemoryMb * 1024 * 1024;
+    if (this.#closed) {
+      void proc.retire();
+      return;
+    }
+    if (!worn) {
+      this.#warm.push(Promise.resolve(proc));
+      return;
+    }
+    void proc.retire();
+    this.#warm.push(this.#spawn());
+  }
+
+  #spawn(): Promise<JobProcess> {
+    const o = this.#opts;
+    const entry = childEntry(o.memoryLimitMb);
+    const started = JobProcess.start({
+      ...entry,
+      modules: o.modules,
+      startTimeoutMs: o.startTimeoutMs ?? 30_000,
+    });
+    // Awaited by whoever takes it; until then a failure must not count as unhandled.
+    started.catch(() => undefined);
+    return started;
+  }
+}
