@@ -13,6 +13,7 @@ export type {
   WorkerRecord,
   WorkerState,
 } from "./fleet/contract.ts";
+export { diffFleet, type FleetUpdate, type FleetWatchOptions } from "./fleet/fleet-watch.ts";
 export { MemoryFleetStore } from "./fleet/memory-fleet.ts";
 export {
   type ControlResult,

@@ -3,6 +3,7 @@ import { HostNotFoundError, WorkerNotFoundError, WorkerRetiredError } from "../e
 import { type Clock, systemClock } from "../internal/clock.ts";
 import type { QueueStats } from "../queue/contract.ts";
 import type { ControlMessage, WorkerRecord, WorkerState } from "./contract.ts";
+import { type FleetUpdate, type FleetWatchOptions, watchFleet } from "./fleet-watch.ts";
 
 /** A host's workers, summed up for an autoscaler. */
 export interface HostSummary {
@@ -91,6 +92,14 @@ export class WorkerManager {
   async overview(): Promise<FleetOverview> {
     const [workers, queue] = await Promise.all([this.workers(), this.queueDepth()]);
     return { workers, hosts: groupByHost(workers), queue };
+  }
+
+  /**
+   * SPEC §7's updates: calls `onUpdate` for each worker that joins or leaves (or dies), changes
+   * state, or starts or ends a job, as the fleet's records show them; `stop()` ends the watch.
+   */
+  watch(onUpdate: (u: FleetUpdate) => void, opts?: FleetWatchOptions): { stop(): void } {
+    return watchFleet(() => this.workers(), onUpdate, opts);
   }
 
   drain(workerId: string): Promise<ControlResult> {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type JobDocument, Server } from "zerog";
+import { type FleetOverview, type JobDocument, Server } from "zerog";
 import { queueBodyOf } from "../../src/backend/contract.ts";
 import { newJobDocument } from "../../src/job/new-document.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
@@ -229,6 +229,36 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         expect(doc.running).toBe(false);
         expect(doc.queueJobId).not.toBeNull();
         expect(await server.backend.queue.entryStats(doc.queueJobId ?? "")).toBeNull();
+      });
+
+      it("lists this server's worker with its running job and the queue depth; kills the job over REST", async () => {
+        const res = await post("slow", { ms: 30_000 });
+        const { uuid } = res.body as { uuid: string };
+        const id = server.worker?.id ?? expect.fail("no worker");
+        const mine = async () =>
+          ((await call("GET", "/workers")).body as FleetOverview).workers.find((w) => w.workerId === id);
+        await expect.poll(async () => (await mine())?.running.map((r) => r.uuid) ?? []).toContain(uuid);
+        expect((await mine())?.state).toBe("activeRunning");
+        const overview = (await call("GET", "/workers")).body as FleetOverview;
+        expect(overview.queue.queue).toBe("zerog_jobs");
+        expect(overview.queue.reserved).toBeGreaterThanOrEqual(1);
+        expect(overview.hosts.find((h) => h.workers.some((w) => w.workerId === id))?.running).toBeGreaterThanOrEqual(1);
+        expect((await call("POST", `/job/${uuid}/kill`)).body).toEqual({ uuid, result: "stopping" });
+        expect((await watcher.finished(uuid)).resultCode).toBe(410);
+      });
+
+      it("a drained worker takes no job until undrained", async () => {
+        const id = server.worker?.id ?? expect.fail("no worker");
+        const state = async () =>
+          ((await call("GET", "/workers")).body as FleetOverview).workers.find((w) => w.workerId === id)?.state;
+        expect((await call("POST", `/workers/${id}/drain`)).status).toBe(202);
+        await expect.poll(state).toMatch(/^draining(Idle|Running)$/);
+        const { uuid } = (await post("return_value", { ret: 200 })).body as { uuid: string };
+        await new Promise((r) => setTimeout(r, 800));
+        expect((await dump(uuid)).state).toBe("queued");
+        expect((await call("POST", `/workers/${id}/undrain`)).status).toBe(202);
+        expect((await watcher.finished(uuid)).resultCode).toBe(200);
+        await expect.poll(state).toMatch(/^active/);
       });
 
       it("a job killed while it waits never runs", async () => {
