@@ -13,7 +13,7 @@ export interface BenchUrls {
 }
 
 export interface BenchBackend {
-  name: "sqlite" | "postgres" | "redis" | "beanstalk";
+  name: "sqlite" | "postgres" | "redis" | "beanstalk" | "memory";
   /** URLs of a fresh, empty store (file, schema, key prefix, or server). */
   fresh(): Promise<BenchUrls>;
   /** Removes every store `fresh` made. */
@@ -34,6 +34,11 @@ export function sqliteBackend(dir: string): BenchBackend {
     fresh: async () => both(`sqlite:${join(dir, `bench-${++n}.db`)}`),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** In-process memory (`memory:`): no storage cost, so what is left is ZeroG's own work. Nothing to remove after. */
+export function memoryBackend(): BenchBackend {
+  return { name: "memory", fresh: async () => both("memory:"), cleanup: async () => undefined };
 }
 
 export function postgresBackend(): BenchBackend {

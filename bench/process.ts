@@ -1,18 +1,17 @@
 // The processing benchmark's unit: a fresh store, JOBS no-op jobs created, one worker timed until all finish.
 import { performance } from "node:perf_hooks";
 import { pino } from "pino";
-import { JobClient, JobRegistry, openBackend, Worker } from "zerog";
+import { type Backend, JobClient, JobRegistry, openBackend, Worker } from "zerog";
 import type { BenchUrls } from "./backends.ts";
 import { NoopJob } from "./noop-job.ts";
 
-const silent = pino({ level: "silent" });
+export const silent = pino({ level: "silent" });
 
-/** Creates `jobs` no-op jobs on `urls` (500 in flight), then times one in-process worker at `concurrency`. */
-export async function prefillAndProcess(
+/** Opens `urls` and creates `jobs` no-op jobs on it, 500 in flight. */
+export async function prefill(
   urls: BenchUrls,
   jobs: number,
-  concurrency: number,
-): Promise<{ createPerSec: number; processPerSec: number }> {
+): Promise<{ backend: Backend; registry: JobRegistry; createPerSec: number }> {
   const backend = await openBackend(urls);
   const registry = new JobRegistry([NoopJob]);
   const client = new JobClient(backend, registry, { queueName: "bench_jobs", ttrSeconds: 60 });
@@ -20,8 +19,16 @@ export async function prefillAndProcess(
   for (let i = 0; i < jobs; i += 500) {
     await Promise.all(Array.from({ length: Math.min(500, jobs - i) }, () => client.create("noop", {})));
   }
-  const createSeconds = (performance.now() - t0) / 1000;
+  return { backend, registry, createPerSec: jobs / ((performance.now() - t0) / 1000) };
+}
 
+/** Creates `jobs` no-op jobs on `urls` (500 in flight), then times one in-process worker at `concurrency`. */
+export async function prefillAndProcess(
+  urls: BenchUrls,
+  jobs: number,
+  concurrency: number,
+): Promise<{ createPerSec: number; processPerSec: number }> {
+  const { backend, registry, createPerSec } = await prefill(urls, jobs);
   const worker = new Worker({ jobs: registry, backend, concurrency, name: "bench", logger: silent });
   let finished = 0;
   const allDone = new Promise<void>((resolve) =>
@@ -35,5 +42,5 @@ export async function prefillAndProcess(
   const seconds = (performance.now() - t1) / 1000;
   await worker.stop();
   await backend.close();
-  return { createPerSec: jobs / createSeconds, processPerSec: jobs / seconds };
+  return { createPerSec, processPerSec: jobs / seconds };
 }

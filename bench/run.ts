@@ -12,10 +12,14 @@
 //   http      - POST /job/noop on each backend vs a bare Fastify JSON route, alternating rounds → req/s, ratio
 //   latency   - POST → start and POST → result at a steady 200 jobs/s → p50/p90/p99/max ms; BullMQ's add → start
 //               at the same rate (no HTTP in it)
+//   runners   - no-op jobs inline vs in child processes (warm; recycled every 100 jobs; a fresh process per
+//               job) on SQLite and memory:, concurrency 1 and 4 → jobs/s and ratio to inline (median of 3
+//               alternating rounds); a child process's start-up time (see runners.ts)
 // No pass/fail here: the figures are read as ratios within one run (the machines are noisy).
-// BENCH_ONLY=process|http|latency, BENCH_BACKENDS=sqlite,postgres,redis,beanstalk (default all), BENCH_JOBS,
-// BENCH_REPEATS, BENCH_PEER_ROUNDS, BENCH_HTTP_SECONDS, BENCH_HTTP_ROUNDS, BENCH_LATENCY_SECONDS,
-// BENCH_POSTGRES_URL, BENCH_REDIS_URL.
+// BENCH_ONLY=process|http|latency|runners, BENCH_BACKENDS=sqlite,postgres,redis,beanstalk,memory (default all;
+// memory is used by the runners section only), BENCH_JOBS, BENCH_REPEATS, BENCH_PEER_ROUNDS, BENCH_HTTP_SECONDS,
+// BENCH_HTTP_ROUNDS, BENCH_LATENCY_SECONDS, BENCH_RUNNER_JOBS, BENCH_RUNNER_FRESH_JOBS, BENCH_RUNNER_ROUNDS,
+// BENCH_RUNNER_STARTS, BENCH_POSTGRES_URL, BENCH_REDIS_URL.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +27,7 @@ import {
   type BenchBackend,
   beanstalkBackend,
   hasBeanstalkd,
+  memoryBackend,
   PEER_URLS,
   postgresBackend,
   reachable,
@@ -35,6 +40,7 @@ import { bullmqProcess } from "./peers/bullmq.ts";
 import { bullmqLatency } from "./peers/bullmq-latency.ts";
 import { graphileProcess } from "./peers/graphile-worker.ts";
 import { prefillAndProcess } from "./process.ts";
+import { runnersSection } from "./runners.ts";
 import { quantile, report, round } from "./stats.ts";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
@@ -43,7 +49,7 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 /** ZeroG/peer ratios are the median of this many back-to-back pairs of runs. */
 const PEER_ROUNDS = Number(process.env.BENCH_PEER_ROUNDS ?? 3);
 
-const wanted = new Set((process.env.BENCH_BACKENDS ?? "sqlite,postgres,redis,beanstalk").split(","));
+const wanted = new Set((process.env.BENCH_BACKENDS ?? "sqlite,postgres,redis,beanstalk,memory").split(","));
 const backends: BenchBackend[] = wanted.has("sqlite")
   ? [sqliteBackend(mkdtempSync(join(tmpdir(), "zerog-bench-")))]
   : [];
@@ -71,6 +77,12 @@ try {
       const bull = await bullmqLatency(PEER_URLS.redis, 200, 1000, 10);
       report({ bench: "peer-latency", peer: "bullmq", backend: "redis", ratePerSec: 200, addToStartMs: bull });
     }
+  }
+  if (!only || only === "runners") {
+    await runnersSection([
+      ...backends.filter((b) => b.name === "sqlite"),
+      ...(wanted.has("memory") ? [memoryBackend()] : []),
+    ]);
   }
 } finally {
   for (const b of backends) await b.cleanup();

@@ -1,4 +1,4 @@
-import { BaseJob, z } from "zerog";
+import { BaseJob, z } from "zerog/job";
 
 /** Counts to n, saying fizz and buzz; its output is served by GET /data/{uuid}. */
 export class FizzBuzzJob extends BaseJob<typeof FizzBuzzJob.schema> {

@@ -1,5 +1,5 @@
 // Job classes in plain JavaScript: no types, no decorators. Serve with `zerog serve --jobs examples/plain-js-jobs.mjs`.
-import { BaseJob, NO_RESULT, z } from "zerog";
+import { BaseJob, NO_RESULT, z } from "zerog/job";
 
 export class GreetJob extends BaseJob {
   static jobType = "greet";

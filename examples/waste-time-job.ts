@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { BaseJob, NO_RESULT, z } from "zerog";
+import { BaseJob, NO_RESULT, z } from "zerog/job";
 
 /** The seed's example: wastes time while logging about ten messages. */
 export class WasteTimeJob extends BaseJob<typeof WasteTimeJob.schema> {

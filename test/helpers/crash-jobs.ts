@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { BaseJob, z } from "zerog";
+import { BaseJob, z } from "zerog/job";
 
 /** Jobs that misbehave in every way a job process must survive; loaded by job processes from this path. */
 

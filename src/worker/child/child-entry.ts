@@ -12,13 +12,34 @@ const NOT_INHERITED = /^--(inspect|debug|max-old-space-size)/;
 export function childEntry(memoryLimitMb: number): { entry: string; execArgv: string[] } {
   const fromSource = import.meta.url.endsWith(".ts");
   const entry = fileURLToPath(new URL(fromSource ? "./child-main.ts" : "./child-main.js", import.meta.url));
-  const execArgv = process.execArgv.filter((a) => !NOT_INHERITED.test(a));
+  const execArgv = inheritedFlags();
   if (fromSource) {
-    if (!execArgv.some((a) => a.includes("tsx"))) execArgv.push("--import", tsxLoader());
+    execArgv.push("--import", tsxLoader());
     if (!execArgv.some((a) => a.includes("zerog-source"))) execArgv.push("--conditions=zerog-source");
   }
   if (memoryLimitMb > 0) execArgv.push(`--max-old-space-size=${memoryLimitMb}`);
   return { entry, execArgv };
+}
+
+/**
+ * The worker's Node flags, less those a job process must not have, and less tsx: a child from
+ * dist/ does not need it (a `.ts` job module registers tsx itself, see load-job-module.ts), and
+ * loading it nearly doubles a child's start-up.
+ */
+function inheritedFlags(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? "";
+    if (NOT_INHERITED.test(a)) continue;
+    if ((a === "--import" || a === "--loader" || a === "--require" || a === "-r") && argv[i + 1]?.includes("tsx")) {
+      i++;
+      continue;
+    }
+    if (/^--(import|loader|require)=.*tsx/.test(a)) continue;
+    out.push(a);
+  }
+  return out;
 }
 
 /** tsx's loader as a file URL, so the child finds it whatever its working directory. */

@@ -75,6 +75,8 @@ export class ProcessRunner implements JobRunner {
       onFenced: (err) => req.abort.abort(err),
       ...(this.#opts.onFlushError ? { onFlushError: this.#opts.onFlushError } : {}),
     });
+    // Its last job: start the replacement now, so it is warm when this run ends.
+    if (proc.jobsRun + 1 >= this.#opts.recycleAfterJobs && !this.#closed) this.#warm.push(this.#spawn());
     this.#busy.add(proc);
     const end = await this.#runIn(proc, req, (ops) => {
       for (const op of ops) {
@@ -162,12 +164,16 @@ export class ProcessRunner implements JobRunner {
   /** Back to the pool, or replaced by a fresh process (started now, so it is warm for the next job). */
   #release(proc: JobProcess): void {
     const o = this.#opts;
-    const worn = !proc.alive || proc.jobsRun >= o.recycleAfterJobs || proc.rss > o.recycleMemoryMb * 1024 * 1024;
     if (this.#closed) {
       void proc.retire();
       return;
     }
-    if (!worn) {
+    // Worn out by its job count: its replacement was started with its last job.
+    if (proc.jobsRun >= o.recycleAfterJobs) {
+      void proc.retire();
+      return;
+    }
+    if (proc.alive && proc.rss <= o.recycleMemoryMb * 1024 * 1024) {
       this.#warm.push(Promise.resolve(proc));
       return;
     }
