@@ -25,7 +25,18 @@ describe.runIf(built)("the built binary", () => {
     const db = `sqlite:${join(dir, "z.db")}`;
     const proc: ChildProcess = spawn(
       process.execPath,
-      ["bin/zerog.js", "serve", "--jobs", "examples/plain-js-jobs.mjs", "--port", "0", "--datastore", db, "--queue", db],
+      [
+        "bin/zerog.js",
+        "serve",
+        "--jobs",
+        "examples/plain-js-jobs.mjs",
+        "--port",
+        "0",
+        "--datastore",
+        db,
+        "--queue",
+        db,
+      ],
       { cwd: REPO_ROOT, env: { ...process.env, ZEROG_LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "inherit"] },
     );
     try {
