@@ -89,7 +89,8 @@ async function finished(via: Host, uuids: string[], timeout: number = POLL.timeo
 /** The pids of a process's children (its job processes). */
 function childPids(pid: number | undefined): number[] {
   try {
-    return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
+    // -f matches the command line: job processes run child-main; tsx's esbuild service is a child too.
+    return execFileSync("pgrep", ["-P", String(pid), "-f", "child-main"], { encoding: "utf8" })
       .split("\n")
       .filter(Boolean)
       .map(Number);

@@ -21,7 +21,7 @@ process.on("message", (msg: ToChild) => {
   switch (msg.t) {
     case "init":
       init(msg.modules).then(
-        (types) => send({ t: "ready", jobTypes: types }),
+        (types) => send({ t: "ready", jobTypes: types, rss: process.memoryUsage.rss() }),
         (err: unknown) => send({ t: "failed", message: err instanceof Error ? err.message : String(err) }),
       );
       return;

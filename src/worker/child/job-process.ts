@@ -73,8 +73,10 @@ export class JobProcess {
     const proc = new JobProcess(child);
     const ready = new Promise<void>((resolve, reject) => {
       proc.#onMessage = (msg) => {
-        if (msg.t === "ready") resolve();
-        else if (msg.t === "failed") {
+        if (msg.t === "ready") {
+          proc.rss = msg.rss;
+          resolve();
+        } else if (msg.t === "failed") {
           reject(new InvalidConfigError(`job process could not load the job modules: ${msg.message}`));
         }
       };

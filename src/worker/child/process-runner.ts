@@ -42,6 +42,7 @@ export class ProcessRunner implements JobRunner {
   /** Ready (or starting) processes, first come first served. */
   readonly #warm: Promise<JobProcess>[] = [];
   readonly #busy = new Set<JobProcess>();
+  readonly #live = new Set<JobProcess>();
   #closed = false;
 
   constructor(opts: ProcessRunnerOptions) {
@@ -103,9 +104,10 @@ export class ProcessRunner implements JobRunner {
       : { kind: "threw", error: end.result.error, ...at };
   }
 
+  /** The RSS of every live job process, as each last reported it (when ready, and after each job). */
   memoryUsed(): number {
     let bytes = 0;
-    for (const p of this.#busy) bytes += p.rss;
+    for (const p of this.#live) bytes += p.rss;
     return bytes;
   }
 
@@ -189,8 +191,14 @@ export class ProcessRunner implements JobRunner {
       modules: o.modules,
       startTimeoutMs: o.startTimeoutMs ?? 30_000,
     });
-    // Awaited by whoever takes it; until then a failure must not count as unhandled.
-    started.catch(() => undefined);
+    started.then(
+      (p) => {
+        this.#live.add(p);
+        void p.exited.then(() => this.#live.delete(p));
+      },
+      // Awaited by whoever takes it; until then a failure must not count as unhandled.
+      () => undefined,
+    );
     return started;
   }
 }

@@ -16,7 +16,7 @@ export type ToChild =
   | { t: "exit" };
 
 export type FromChild =
-  | { t: "ready"; jobTypes: string[] }
+  | { t: "ready"; jobTypes: string[]; rss: number }
   | { t: "failed"; message: string }
   /** Changes job code made, in order. */
   | { t: "ops"; runId: number; ops: JobOp[] }
