@@ -9,6 +9,7 @@ export class FizzBuzzJob extends BaseJob<typeof FizzBuzzJob.schema> {
     buzz: z.number().int().min(1).default(5),
   });
   static override description = "Plays fizz buzz up to n";
+  static override branch = "examples";
 
   async run() {
     const { n, fizz, buzz } = this.params;

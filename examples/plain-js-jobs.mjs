@@ -5,6 +5,7 @@ export class GreetJob extends BaseJob {
   static jobType = "greet";
   static schema = z.object({ name: z.string().min(1) });
   static description = "Says hello, in two runs";
+  static branch = "examples";
 
   async run() {
     // A continuation job: the first run asks to be requeued, the second finishes.

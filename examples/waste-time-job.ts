@@ -6,6 +6,7 @@ export class WasteTimeJob extends BaseJob<typeof WasteTimeJob.schema> {
   static override jobType = "waste_time";
   static override schema = z.object({ delay: z.number().min(0).max(3600).default(30) });
   static override description = "Wastes time while logging about ten messages";
+  static override branch = "examples";
 
   async run() {
     const { delay } = this.params;

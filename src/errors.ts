@@ -5,10 +5,13 @@ export type ErrorCode =
   | "ZEROG_INVALID_JSON"
   | "ZEROG_BODY_TOO_LARGE"
   | "ZEROG_JOB_NOT_FOUND"
+  | "ZEROG_JOB_FINISHED"
   | "ZEROG_WORKER_NOT_FOUND"
   | "ZEROG_HOST_NOT_FOUND"
   | "ZEROG_WORKER_RETIRED"
   | "ZEROG_ROUTE_NOT_FOUND"
+  | "ZEROG_BRANCH_NOT_FOUND"
+  | "ZEROG_UNAUTHORIZED"
   | "ZEROG_BAD_REQUEST"
   | "ZEROG_ALREADY_EXISTS"
   | "ZEROG_CAS_MISMATCH"
@@ -26,10 +29,13 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ZEROG_INVALID_JSON: 400,
   ZEROG_BODY_TOO_LARGE: 413,
   ZEROG_JOB_NOT_FOUND: 404,
+  ZEROG_JOB_FINISHED: 409,
   ZEROG_WORKER_NOT_FOUND: 404,
   ZEROG_HOST_NOT_FOUND: 404,
   ZEROG_WORKER_RETIRED: 409,
   ZEROG_ROUTE_NOT_FOUND: 404,
+  ZEROG_BRANCH_NOT_FOUND: 404,
+  ZEROG_UNAUTHORIZED: 401,
   ZEROG_BAD_REQUEST: 400,
   ZEROG_ALREADY_EXISTS: 409,
   ZEROG_CAS_MISMATCH: 409,
@@ -89,6 +95,13 @@ export class JobNotFoundError extends ZeroGError {
   }
 }
 
+/** DELETE /job/{uuid} of a job that had finished (and not by a user's cancel or kill): nothing to cancel. */
+export class JobFinishedError extends ZeroGError {
+  constructor(uuid: string, resultCode: number) {
+    super("ZEROG_JOB_FINISHED", `job '${uuid}' has already finished with result ${resultCode}: nothing to cancel`);
+  }
+}
+
 /** No live worker has this id (it never existed, or stopped announcing itself and dropped out). */
 export class WorkerNotFoundError extends ZeroGError {
   constructor(workerId: string) {
@@ -99,6 +112,23 @@ export class WorkerNotFoundError extends ZeroGError {
 export class HostNotFoundError extends ZeroGError {
   constructor(host: string) {
     super("ZEROG_HOST_NOT_FOUND", `no live worker on host '${host}'`);
+  }
+}
+
+/** The API token is set and the request did not carry it (`Authorization: Bearer <token>`). */
+export class UnauthorizedError extends ZeroGError {
+  constructor(reason: string) {
+    super("ZEROG_UNAUTHORIZED", reason);
+  }
+}
+
+/** A discovery path (`/{branch}/leaves`, `/{branch}/{leaf}/post-schema`, …) names no branch, or no leaf in it. */
+export class BranchNotFoundError extends ZeroGError {
+  constructor(branch: string, leaf?: string) {
+    super(
+      "ZEROG_BRANCH_NOT_FOUND",
+      leaf === undefined ? `no branch '${branch}'` : `no job type '${leaf}' in branch '${branch}'`,
+    );
   }
 }
 

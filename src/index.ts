@@ -3,7 +3,7 @@ export { z } from "zod";
 export { DEFAULT_BACKEND_URL } from "./backend/backend-url.ts";
 export type { Backend } from "./backend/contract.ts";
 export { type BackendUrls, openBackend } from "./backend/open-backend.ts";
-export type { Cas, Datastore, ListJobsQuery, Versioned } from "./datastore/contract.ts";
+export type { Cas, Datastore, IdempotencyClaim, ListCursor, ListJobsQuery, Versioned } from "./datastore/contract.ts";
 export { MemoryDatastore } from "./datastore/memory/memory-datastore.ts";
 export * from "./errors.ts";
 export type {
@@ -47,6 +47,7 @@ export {
   type JobProgress,
   type KillResult,
 } from "./job/job-client.ts";
+export { JOB_STATUSES, type JobStatus, statusOf } from "./job/job-status.ts";
 export { JobRegistry } from "./job/registry.ts";
 export type {
   EntryStats,
@@ -58,7 +59,9 @@ export type {
   ReserveOptions,
 } from "./queue/contract.ts";
 export { MemoryQueue } from "./queue/memory/memory-queue.ts";
+export { Scheduler, type SchedulerOptions, type TickOutcome } from "./schedule/scheduler.ts";
 export { type AppOptions, createApp } from "./server/app.ts";
+export type { JobEventsOptions } from "./server/routes/job-events.ts";
 export { Server, type ServerConfig } from "./server/server.ts";
 export { ProcessRunner, type ProcessRunnerOptions } from "./worker/child/process-runner.ts";
 export type { WorkerEventMap } from "./worker/events.ts";

@@ -12,6 +12,7 @@ import { RedisFleetStore } from "../fleet/redis-fleet.ts";
 import type { Clock } from "../internal/clock.ts";
 import { type BatchOutcome, TickBatcher } from "../internal/tick-batcher.ts";
 import type { JobDocument } from "../job/document.ts";
+import { statusOf } from "../job/job-status.ts";
 import { reserveStartFields } from "../job/transitions.ts";
 import type { PutOptions, QueueEntryId, Reserved, ReserveOptions } from "../queue/contract.ts";
 import {
@@ -86,7 +87,8 @@ export class RedisBackend implements Backend {
     const { priority, ttrMs, delayMs } = resolvePut(put);
     const keys = [k.job(doc.uuid), k.entrySeq, k.ready(queue), k.delayed(queue)];
     const args = [
-      ...[k.indexPrefix, doc.uuid, head, tail, doc.jobType, doc.state, createdScore(doc)],
+      // The index "state" is the listing status (src/job/job-status.ts).
+      ...[k.indexPrefix, doc.uuid, head, tail, doc.jobType, statusOf(doc), createdScore(doc)],
       ...[k.entryPrefix, queue, queueBodyOf(doc.uuid), priority, ttrMs, delayMs, this.queue.clock.now(), k.wake(queue)],
       startableAttempt(doc),
     ];
@@ -148,7 +150,7 @@ export class RedisBackend implements Backend {
     for (const { doc, cas, owner, kind, delayMs } of runs) {
       const q = owner.queue;
       keys.push(k.job(doc.uuid), k.entry(owner.id), k.ready(q), k.delayed(q), k.reserved(q));
-      args.push(doc.uuid, JSON.stringify(doc), doc.state, cas, owner.id, owner.token, kind, delayMs, k.wake(q));
+      args.push(doc.uuid, JSON.stringify(doc), statusOf(doc), cas, owner.id, owner.token, kind, delayMs, k.wake(q));
       args.push(startableAttempt(doc));
     }
     const answers = asArray(await runScript(this.#client, "job-settle", keys, args));

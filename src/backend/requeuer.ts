@@ -1,4 +1,4 @@
-import type { Datastore, Versioned } from "../datastore/contract.ts";
+import type { Datastore, ListCursor, Versioned } from "../datastore/contract.ts";
 import { isZeroGError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { JobDocument } from "../job/document.ts";
@@ -73,12 +73,12 @@ export class Requeuer {
   async scan(): Promise<number> {
     let found = 0;
     for (const state of ["queued", "delayed"] as const) {
-      let createdBefore: string | undefined;
+      let before: ListCursor | undefined;
       for (;;) {
         const page = await this.#datastore.list({
           state,
           limit: this.#opts.pageSize,
-          ...(createdBefore === undefined ? {} : { createdBefore }),
+          ...(before === undefined ? {} : { before }),
         });
         for (const doc of page) {
           if (this.#needsEnqueue(doc)) {
@@ -88,7 +88,7 @@ export class Requeuer {
         }
         const last = page.at(-1);
         if (!last || page.length < this.#opts.pageSize) break;
-        createdBefore = last.createdAt;
+        before = { createdAt: last.createdAt, uuid: last.uuid };
       }
     }
     return found;

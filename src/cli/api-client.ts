@@ -4,14 +4,31 @@ import { ZeroGError } from "../errors.ts";
 export const DEFAULT_API_URL = "http://127.0.0.1:8888";
 
 /**
- * Calls a ZeroG server's REST API; an error answer becomes a ZeroGError with the server's
+ * Calls a ZeroG server's REST API, with `Authorization: Bearer $ZEROG_API_TOKEN` when that is
+ * set; an error answer becomes a ZeroGError with the server's
  * message, and an unreachable server says which URL it tried.
  */
-export async function callApi(base: string, method: "GET" | "POST", path: string): Promise<unknown> {
+export async function callApi(
+  base: string,
+  method: "GET" | "POST" | "DELETE",
+  path: string,
+  /** A JSON body (sent with `content-type: application/json`) and extra headers. */
+  opts: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<unknown> {
   const url = new URL(path, base.endsWith("/") ? base : `${base}/`);
   let res: Response;
   try {
-    res = await fetch(url, { method, signal: AbortSignal.timeout(30_000) });
+    const token = process.env.ZEROG_API_TOKEN;
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    Object.assign(headers, opts.headers);
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    if (body !== undefined) headers["content-type"] = "application/json";
+    res = await fetch(url, {
+      method,
+      headers,
+      signal: AbortSignal.timeout(30_000),
+      ...(body === undefined ? {} : { body }),
+    });
   } catch (err) {
     const why = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
     throw new ZeroGError("ZEROG_BACKEND_DOWN", `cannot reach the ZeroG API at ${url.origin}: ${why}`);

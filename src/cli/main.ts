@@ -2,13 +2,20 @@ import { pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import { isZeroGError } from "../errors.ts";
 import { registerFleet } from "./fleet.ts";
+import { addFollowOption } from "./follow.ts";
+import { registerJobCommands } from "./jobs.ts";
+import { registerJobTypes } from "./jobtypes.ts";
 import { registerServe } from "./serve.ts";
+import { registerSubmit } from "./submit.ts";
 
 /** Builds the `zerog` command line. */
 export function buildProgram(): Command {
   const program = new Command("zerog").description("ZeroG: background jobs with a REST API").exitOverride();
   registerServe(program);
   registerFleet(program);
+  addFollowOption(registerSubmit(program));
+  registerJobCommands(program);
+  registerJobTypes(program);
   return program;
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { DEFAULT_BACKEND_URL } from "../backend/backend-url.ts";
 import { InvalidConfigError } from "../errors.ts";
-import { defaultLogger } from "../internal/logger.ts";
+import { defaultLogger, LOG_LEVELS } from "../internal/logger.ts";
 import { redactUrl } from "../internal/redact.ts";
 import { loadJobModule } from "../job/load-job-module.ts";
 import { Server } from "../server/server.ts";
@@ -23,6 +23,10 @@ interface ServeFlags {
   jobTimeout: string;
   workerTtl: string;
   shutdownGrace: string;
+  apiToken?: string;
+  protectReads?: boolean;
+  corsOrigin: string[];
+  logLevel?: string;
 }
 
 /** `zerog serve`: the HTTP API and workers for the job classes of one or more modules. */
@@ -54,8 +58,20 @@ export function registerServe(program: Command): void {
     .option("--job-timeout <seconds>", "kill a job process whose run takes longer (0: no limit)", "0")
     .option("--worker-ttl <seconds>", "a worker not heard from for this long drops out of the fleet view", "10")
     .option("--shutdown-grace <seconds>", "on SIGTERM, how long running jobs may finish before being handed back", "10")
+    .option(
+      "--api-token <token>",
+      "require Authorization: Bearer <token> on mutating and management endpoints (env ZEROG_API_TOKEN)",
+    )
+    .option("--protect-reads", "with an API token, guard the read-only job endpoints too")
+    .option("--cors-origin <origin...>", "allowed CORS origin(s)", ["*"])
+    .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (env ZEROG_LOG_LEVEL)")
     .action(async (flags: ServeFlags) => {
-      const logger = defaultLogger();
+      const level = flags.logLevel ?? process.env.ZEROG_LOG_LEVEL ?? "info";
+      if (!LOG_LEVELS.includes(level)) {
+        throw new InvalidConfigError(`log level '${level}' is not one of ${LOG_LEVELS.join(", ")}`);
+      }
+      const logger = defaultLogger(level);
+      const apiToken = flags.apiToken ?? process.env.ZEROG_API_TOKEN;
       const jobs = (await Promise.all(flags.jobs.map(loadJobModule))).flat();
       const server = new Server({
         jobs,
@@ -73,6 +89,9 @@ export function registerServe(program: Command): void {
         jobTimeoutSeconds: intFlag("job-timeout", flags.jobTimeout),
         workerTtlMs: intFlag("worker-ttl", flags.workerTtl) * 1000,
         shutdownGraceMs: intFlag("shutdown-grace", flags.shutdownGrace) * 1000,
+        ...(apiToken ? { apiToken } : {}),
+        protectReads: flags.protectReads === true,
+        corsOrigin: flags.corsOrigin.length === 1 ? (flags.corsOrigin[0] as string) : flags.corsOrigin,
         logger,
       });
       const url = await server.listen({ port: intFlag("port", flags.port), host: flags.host });
@@ -84,6 +103,7 @@ export function registerServe(program: Command): void {
           queue: redactUrl(flags.queue),
           workerId: server.worker?.id ?? null,
           isolation: flags.isolation,
+          apiToken: apiToken ? "set" : "none",
         },
         "zerog serving",
       );

@@ -1,4 +1,5 @@
-import type { JobDocument, JobState } from "../job/document.ts";
+import type { JobDocument } from "../job/document.ts";
+import type { JobStatus } from "../job/job-status.ts";
 
 /** Opaque version token of a stored document (a counter, or Couchbase's CAS). */
 export type Cas = string;
@@ -8,13 +9,36 @@ export interface Versioned<T> {
   cas: Cas;
 }
 
+/**
+ * A position in a listing: jobs sort newest first by `createdAt`, then by `uuid` (descending) among
+ * jobs created in the same millisecond, so every job has one place and paging neither repeats nor
+ * skips one.
+ */
+export interface ListCursor {
+  createdAt: string;
+  uuid: string;
+}
+
 export interface ListJobsQuery {
   jobType?: string;
-  state?: JobState;
-  /** Only jobs created strictly before this ISO time (paging, newest first). */
-  createdBefore?: string;
+  /** The job's status (src/job/job-status.ts): its stored state, `finished` split into finished / failed / killed. */
+  state?: JobStatus;
+  /** Only jobs after this one in listing order (strictly older, or as old with a smaller uuid). */
+  before?: ListCursor;
   /** @defaultValue 50 */
   limit?: number;
+}
+
+/**
+ * Records that an idempotency key stands for a job: `claimIdempotencyKey` stores `key → uuid`
+ * unless a live record of `key` exists. Records live until `expiresAtMs` (`nowMs` is the caller's
+ * clock; Redis and Couchbase expire them by the server's clock after `expiresAtMs - nowMs`).
+ */
+export interface IdempotencyClaim {
+  key: string;
+  uuid: string;
+  nowMs: number;
+  expiresAtMs: number;
 }
 
 export interface DatastoreCapabilities {
@@ -39,7 +63,15 @@ export interface Datastore {
   upsert(doc: JobDocument): Promise<Cas>;
   /** Removes the document; false when there was none. */
   delete(uuid: string): Promise<boolean>;
-  /** Jobs newest first, filtered by type and/or state. */
+  /** Jobs newest first (createdAt, then uuid, descending), filtered by type and/or status, from an index. */
   list(query: ListJobsQuery): Promise<JobDocument[]>;
+  /**
+   * Atomically records `claim.key → claim.uuid` unless a live record of the key exists; resolves with
+   * the uuid the key stands for now: `claim.uuid` when this call recorded it, the other one on a repeat.
+   * Atomic across processes: of concurrent claims of one key, exactly one records its uuid.
+   */
+  claimIdempotencyKey(claim: IdempotencyClaim): Promise<string>;
+  /** Removes the record of `key` if it still stands for `uuid` (a job whose create failed). */
+  releaseIdempotencyKey(key: string, uuid: string): Promise<void>;
   close(): Promise<void>;
 }

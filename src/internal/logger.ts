@@ -2,7 +2,10 @@ import { type Logger, pino } from "pino";
 
 export type { Logger };
 
-/** The default logger: JSON lines on stdout, level from ZEROG_LOG_LEVEL (default "info"). */
-export function defaultLogger(): Logger {
-  return pino({ name: "zerog", level: process.env.ZEROG_LOG_LEVEL ?? "info" });
+/** pino's levels, and "silent". */
+export const LOG_LEVELS: readonly string[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+/** The default logger: JSON lines on stdout, at `level`, else ZEROG_LOG_LEVEL, else "info". */
+export function defaultLogger(level?: string): Logger {
+  return pino({ name: "zerog", level: level ?? process.env.ZEROG_LOG_LEVEL ?? "info" });
 }

@@ -29,10 +29,27 @@ export abstract class BaseJob<S extends ParamsSchema = ParamsSchema> {
   /** Params schema: validated on create, defaults applied, typed `params`. */
   static schema: ParamsSchema = z.object({});
   static description = "";
+  /**
+   * Discovery: the branch this job type is listed under (`"examples"`, nested `"media/images"`):
+   * `GET /{branch}/leaves` lists it and `POST /{branch}/{jobType}/job` creates it. Segments of
+   * letters, digits, `_`, `-`, `.`. null: in no branch (still served at `POST /job/{jobType}`).
+   */
+  static branch: string | null = null;
+  /** Discovery's display name; null: the class's own name. (`static name` is the class name in JavaScript.) */
+  static displayName: string | null = null;
   /** Errors after which the default `continueRunning()` finishes the job with 500. */
   static maxErrors = 3;
   /** Version of this job type's document layout, stored on each document. */
   static schemaVersion = 1;
+  /**
+   * A cron expression (5 fields, or 6 with seconds first): servers with workers create one job of
+   * this type per tick, exactly once across every server sharing the backend. null: not scheduled.
+   */
+  static schedule: string | null = null;
+  /** Params of the scheduled jobs; checked against `schema` at registration. */
+  static scheduleParams: Record<string, unknown> = {};
+  /** IANA time zone `schedule` is read in. */
+  static scheduleTimezone = "UTC";
 
   readonly params: z.output<S>;
   readonly uuid: string;
@@ -159,4 +176,11 @@ export interface JobClass {
   description: string;
   maxErrors: number;
   schemaVersion: number;
+  /** See BaseJob.schedule; optional so plain classes built without BaseJob's statics still type. */
+  schedule?: string | null;
+  scheduleParams?: Record<string, unknown>;
+  scheduleTimezone?: string;
+  /** See BaseJob.branch and BaseJob.displayName (optional for the same reason). */
+  branch?: string | null;
+  displayName?: string | null;
 }

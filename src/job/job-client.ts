@@ -1,8 +1,10 @@
 import type { Backend } from "../backend/contract.ts";
+import type { ListJobsQuery } from "../datastore/contract.ts";
 import { isZeroGError, JobNotFoundError } from "../errors.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import type { JobDocument } from "./document.ts";
 import { DocumentWriter } from "./document-writer.ts";
+import { IDEMPOTENCY_WINDOW_SECONDS, Idempotency } from "./idempotency.ts";
 import { newJobDocument } from "./new-document.ts";
 import type { JobRegistry } from "./registry.ts";
 import * as t from "./transitions.ts";
@@ -15,6 +17,10 @@ export interface JobClientOptions {
   /** @defaultValue 1024 (lower is more urgent) */
   priority?: number;
   clock?: Clock;
+  /** Called after each job this client created (metrics). */
+  onCreated?: (jobType: string) => void;
+  /** How long an idempotency key keeps answering its job's uuid. @defaultValue 86400 (24 h) */
+  idempotencyWindowSeconds?: number;
 }
 
 export interface CreateJobOptions {
@@ -22,6 +28,17 @@ export interface CreateJobOptions {
   delaySeconds?: number;
   /** Lower is more urgent. */
   priority?: number;
+  /**
+   * A repeat with the same key (for the same job type) within the idempotency window creates
+   * nothing and answers the first job's uuid (src/job/idempotency.ts).
+   */
+  idempotencyKey?: string;
+}
+
+/** What `createJob` did: the job's uuid, and whether this call created it (false: an idempotent repeat). */
+export interface CreatedJob {
+  uuid: string;
+  created: boolean;
 }
 
 /** GET /progress: completeness and result (-1 while unfinished). */
@@ -54,12 +71,14 @@ const NEVER = new AbortController().signal;
 export class JobClient {
   readonly #backend: Backend;
   readonly #registry: JobRegistry;
-  readonly #opts: Required<JobClientOptions>;
+  readonly #opts: Required<Omit<JobClientOptions, "onCreated">> & Pick<JobClientOptions, "onCreated">;
+  readonly #idempotency: Idempotency;
 
   constructor(backend: Backend, registry: JobRegistry, opts: JobClientOptions) {
     this.#backend = backend;
     this.#registry = registry;
-    this.#opts = { priority: 1024, clock: systemClock, ...opts };
+    this.#opts = { priority: 1024, clock: systemClock, idempotencyWindowSeconds: IDEMPOTENCY_WINDOW_SECONDS, ...opts };
+    this.#idempotency = new Idempotency(backend.datastore, this.#opts.clock, this.#opts.idempotencyWindowSeconds);
   }
 
   get registry(): JobRegistry {
@@ -68,6 +87,11 @@ export class JobClient {
 
   /** Validates params (InvalidParamsError, UnknownJobTypeError), persists and enqueues the job; resolves with its uuid. */
   async create(jobType: string, params: unknown, opts: CreateJobOptions = {}): Promise<string> {
+    return (await this.createJob(jobType, params, opts)).uuid;
+  }
+
+  /** `create`, saying whether the job is new or an idempotent repeat's (`opts.idempotencyKey`). */
+  async createJob(jobType: string, params: unknown, opts: CreateJobOptions = {}): Promise<CreatedJob> {
     const valid = this.#registry.validate(jobType, params);
     const delaySeconds = opts.delaySeconds ?? 0;
     const priority = opts.priority ?? this.#opts.priority;
@@ -79,8 +103,22 @@ export class JobClient {
       nowMs: this.#opts.clock.now(),
       delaySeconds,
     });
-    await this.#backend.createJob(doc, { delaySeconds, priority, ttrSeconds: this.#opts.ttrSeconds });
-    return doc.uuid;
+    const put = { delaySeconds, priority, ttrSeconds: this.#opts.ttrSeconds };
+    if (opts.idempotencyKey === undefined) {
+      await this.#backend.createJob(doc, put);
+    } else {
+      const held = await this.#idempotency.run(jobType, opts.idempotencyKey, doc.uuid, () =>
+        this.#backend.createJob(doc, put),
+      );
+      if (held !== doc.uuid) return { uuid: held, created: false };
+    }
+    this.#opts.onCreated?.(jobType);
+    return { uuid: doc.uuid, created: true };
+  }
+
+  /** Jobs newest first, by type and/or status, from the datastore's index (GET /jobs). */
+  list(query: ListJobsQuery): Promise<JobDocument[]> {
+    return this.#backend.datastore.list(query);
   }
 
   /** The whole document; JobNotFoundError for an unknown uuid. */

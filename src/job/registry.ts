@@ -1,6 +1,8 @@
 import type { z } from "zod";
 import { InvalidConfigError, InvalidParamsError, type ParamIssue, UnknownJobTypeError } from "../errors.ts";
+import { scheduleOf } from "../schedule/cron-schedule.ts";
 import type { JobClass } from "./base-job.ts";
+import { BranchTree } from "./branches.ts";
 
 /** Job type names appear in URLs and queue bodies, so keep them URL-safe. */
 const JOB_TYPE_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
@@ -22,6 +24,9 @@ export class JobRegistry {
         `job type '${checked.jobType}' is registered twice (${existing.name}, ${checked.name})`,
       );
     }
+    checkSchedule(checked);
+    // A malformed branch, or a path that would be both a branch and a job type, fails here.
+    new BranchTree([...this.#classes.values()].filter((c) => c !== checked).concat(checked));
     this.#classes.set(checked.jobType, checked);
     return this;
   }
@@ -35,6 +40,11 @@ export class JobRegistry {
     const cls = this.#classes.get(jobType);
     if (!cls) throw new UnknownJobTypeError(jobType);
     return cls;
+  }
+
+  /** Discovery's tree of branches and job types, as registered now. */
+  branchTree(): BranchTree {
+    return new BranchTree(this.#classes.values());
   }
 
   types(): string[] {
@@ -54,6 +64,16 @@ export class JobRegistry {
     const parsed = cls.schema.safeParse(raw);
     if (!parsed.success) throw new InvalidParamsError(issuesOf(parsed.error));
     return parsed.data;
+  }
+}
+
+/** A bad cron expression or bad schedule params fail at registration: the server never starts with them. */
+function checkSchedule(cls: JobClass): void {
+  if (!scheduleOf(cls)) return;
+  const parsed = cls.schema.safeParse(cls.scheduleParams ?? {});
+  if (!parsed.success) {
+    const why = new InvalidParamsError(issuesOf(parsed.error)).message;
+    throw new InvalidConfigError(`${cls.name} (${cls.jobType}): static scheduleParams: ${why}`);
   }
 }
 

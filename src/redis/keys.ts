@@ -1,4 +1,4 @@
-import type { JobState } from "../job/document.ts";
+import type { JobStatus } from "../job/job-status.ts";
 
 /**
  * Every Redis key and channel ZeroG uses, built from one prefix. The prefix is wrapped in a
@@ -8,8 +8,11 @@ import type { JobState } from "../job/document.ts";
  * Layout:
  * - `{p}:job:{uuid}`            hash: `doc` (JSON; a reserve that starts the run appends the fields it sets,
  *                               see lua/q-reserve.lua), `v` (CAS version), `type`, `state`, `score` (createdAt ms)
- * - `{p}:idx:all`               zset of uuids by createdAt ms; also `idx:type:{type}`, `idx:state:{state}`,
- *                               `idx:ts:{state}:{type}` (the suffixes are repeated in lua/lib/docs.lua)
+ * - `{p}:idx:all`               zset of uuids by createdAt ms; also `idx:type:{type}`, `idx:state:{status}`,
+ *                               `idx:ts:{status}:{type}` (the suffixes are repeated in lua/lib/docs.lua). The
+ *                               hash's `state` and these keys hold the listing status (src/job/job-status.ts),
+ *                               the stored state with `finished` split into finished / failed / killed
+ * - `{p}:idem:{key}`            string: the uuid an idempotency key stands for, with a TTL (the window)
  * - `{p}:q:seq`                 counter: entry ids, never reused
  * - `{p}:entry:{id}`            hash: one queue entry (queue, body, priority, ttr_ms, state, due_at, counters)
  * - `{p}:q:{queue}:ready`       zset: score priority, member the 16-digit id (ties go by member: FIFO)
@@ -46,12 +49,17 @@ export class RedisKeys {
     return `${this.base}:idx:`;
   }
   /** The index that answers a listing with these filters. */
-  index(jobType: string | undefined, state: JobState | undefined): string {
+  index(jobType: string | undefined, state: JobStatus | undefined): string {
     const p = this.indexPrefix;
     if (jobType !== undefined && state !== undefined) return `${p}ts:${state}:${jobType}`;
     if (jobType !== undefined) return `${p}type:${jobType}`;
     if (state !== undefined) return `${p}state:${state}`;
     return `${p}all`;
+  }
+
+  /** The record of one idempotency key (Datastore.claimIdempotencyKey). */
+  idempotency(key: string): string {
+    return `${this.base}:idem:${key}`;
   }
 
   get entrySeq(): string {

@@ -19,7 +19,9 @@ export type ScriptName =
   | "q-stats"
   | "job-create"
   | "job-settle"
-  | "fleet-list";
+  | "fleet-list"
+  | "idem-claim"
+  | "idem-release";
 
 const SCRIPT_NAMES: readonly ScriptName[] = [
   "doc-create",
@@ -38,6 +40,8 @@ const SCRIPT_NAMES: readonly ScriptName[] = [
   "job-create",
   "job-settle",
   "fleet-list",
+  "idem-claim",
+  "idem-release",
 ];
 
 interface LoadedScript {

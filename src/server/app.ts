@@ -4,8 +4,17 @@ import type { Logger } from "pino";
 import { ZeroGError } from "../errors.ts";
 import type { WorkerManager } from "../fleet/worker-manager.ts";
 import type { JobClient } from "../job/job-client.ts";
+import { type AuthOptions, registerAuth } from "./auth.ts";
+import type { HealthReport } from "./health.ts";
 import { errorBody, statusOf, toZeroGError } from "./http-errors.ts";
+import { jsonDepth } from "./json-depth.ts";
+import type { ServerMetrics } from "./metrics.ts";
+import { registerCancelRoutes } from "./routes/cancel-job.ts";
 import { registerCreateRoutes } from "./routes/create-job.ts";
+import { registerDiscovery, rewriteLeafPost } from "./routes/discovery.ts";
+import { type JobEventsOptions, registerEventRoutes } from "./routes/job-events.ts";
+import { registerListRoutes } from "./routes/list-jobs.ts";
+import { registerOpsRoutes } from "./routes/ops.ts";
 import { registerReadRoutes } from "./routes/read-job.ts";
 import { registerWorkerRoutes } from "./routes/workers.ts";
 
@@ -18,9 +27,19 @@ export interface AppOptions {
   bodyLimitBytes?: number;
   /** Allowed CORS origin(s). @defaultValue "*" (the seed's) */
   corsOrigin?: string | string[];
+  /** Deepest nesting a request body may have; deeper ones get 400. @defaultValue 32 */
+  maxParamsDepth?: number;
+  /** With a token, mutating and management endpoints need `Authorization: Bearer <token>`. */
+  auth?: AuthOptions;
+  /** GET /health's check; without one, /health answers 200 from the process alone. */
+  health?: () => Promise<HealthReport>;
+  /** Serves GET /metrics when given. */
+  metrics?: ServerMetrics;
+  /** GET /events/{uuid} (Server-Sent Events): poll interval, heartbeat. */
+  events?: JobEventsOptions;
 }
 
-export const APP_DEFAULTS = { bodyLimitBytes: 1024 * 1024, corsOrigin: "*" } as const;
+export const APP_DEFAULTS = { bodyLimitBytes: 1024 * 1024, corsOrigin: "*", maxParamsDepth: 32 } as const;
 
 /** The HTTP API as a Fastify instance that is not listening: `listen()` it, or `inject()` in tests. */
 export function createApp(opts: AppOptions): FastifyInstance {
@@ -31,7 +50,11 @@ export function createApp(opts: AppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // Errors the router raises before any handler (a bad %-escape, an over-long segment) get ZeroG's shape too.
     frameworkErrors: (err, _req, reply) => sendError(reply as FastifyReply, toZeroGError(err)),
+    // POST /{branch}/{leaf}/job is POST /job/{leaf} (discovery): same route, options and errors.
+    rewriteUrl: (req) => rewriteLeafPost(req.method, req.url, opts.client.registry),
   });
+  // First: it records every route registered after it for GET /openapi.json.
+  registerDiscovery(app, opts.client.registry);
   app.register(cors, {
     origin: opts.corsOrigin ?? APP_DEFAULTS.corsOrigin,
     methods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
@@ -40,14 +63,22 @@ export function createApp(opts: AppOptions): FastifyInstance {
 
   // Params are JSON whatever the Content-Type says: `curl -d '{…}'` sends form encoding by default.
   app.removeAllContentTypeParsers();
+  const maxDepth = opts.maxParamsDepth ?? APP_DEFAULTS.maxParamsDepth;
   app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => {
     const text = typeof body === "string" ? body : body.toString("utf8");
     if (text.trim() === "") return done(null, {});
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text));
+      parsed = JSON.parse(text);
     } catch (err) {
       done(new ZeroGError("ZEROG_INVALID_JSON", `request body is not JSON: ${(err as Error).message}`), undefined);
+      return;
     }
+    if (jsonDepth(parsed, maxDepth) > maxDepth) {
+      done(new ZeroGError("ZEROG_INVALID_JSON", `request body nests deeper than ${maxDepth} levels`), undefined);
+      return;
+    }
+    done(null, parsed);
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -59,9 +90,20 @@ export function createApp(opts: AppOptions): FastifyInstance {
     sendError(reply, new ZeroGError("ZEROG_ROUTE_NOT_FOUND", `no route ${req.method} ${req.url}`)),
   );
 
+  // After the CORS plugin, so a 401 still carries CORS headers; hooks reach every route either way.
+  const auth = opts.auth;
+  if (auth) app.after(() => registerAuth(app, auth));
+
   registerCreateRoutes(app, opts.client);
   registerReadRoutes(app, opts.client);
+  registerListRoutes(app, opts.client);
+  registerCancelRoutes(app, opts.client);
+  registerEventRoutes(app, opts.client, opts.events);
   if (opts.manager) registerWorkerRoutes(app, opts.manager);
+  registerOpsRoutes(app, {
+    health: opts.health ?? (async () => ({ status: "ok", backend: "up", tookMs: 0 })),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+  });
   return app;
 }
 

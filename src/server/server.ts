@@ -7,10 +7,14 @@ import { type Clock, systemClock } from "../internal/clock.ts";
 import { defaultLogger, type Logger } from "../internal/logger.ts";
 import { JobClient } from "../job/job-client.ts";
 import { JobRegistry } from "../job/registry.ts";
+import { Scheduler } from "../schedule/scheduler.ts";
 import { resolveWorkerOptions, type WorkerOptions } from "../worker/options.ts";
 import type { JobRunner } from "../worker/runner.ts";
 import { Worker } from "../worker/worker.ts";
 import { APP_DEFAULTS, createApp } from "./app.ts";
+import { checkHealth } from "./health.ts";
+import { ServerMetrics } from "./metrics.ts";
+import type { JobEventsOptions } from "./routes/job-events.ts";
 
 export interface ServerConfig extends Omit<WorkerOptions, "concurrency"> {
   /** The job classes served (or a registry of them). */
@@ -31,6 +35,28 @@ export interface ServerConfig extends Omit<WorkerOptions, "concurrency"> {
   bodyLimitBytes?: number;
   /** @defaultValue "*" */
   corsOrigin?: string | string[];
+  /** How long POST /job's Idempotency-Key answers the first job's uuid. @defaultValue 86400 (24 h) */
+  idempotencyWindowSeconds?: number;
+  /** Deepest nesting a request body may have. @defaultValue 32 */
+  maxParamsDepth?: number;
+  /**
+   * API token: when set, every mutating and management endpoint (and, with `protectReads`,
+   * every read but /health) needs `Authorization: Bearer <token>`. The CLI reads ZEROG_API_TOKEN.
+   */
+  apiToken?: string;
+  /** With `apiToken`: guard the read-only job endpoints too. @defaultValue false */
+  protectReads?: boolean;
+  /** Serve GET /metrics (Prometheus). @defaultValue true */
+  metrics?: boolean;
+  /** GET /health counts the backend as down when it takes longer than this. @defaultValue 2000 */
+  healthTimeoutMs?: number;
+  /** GET /events/{uuid}: how often watched jobs are read (`pollMs`, 250), heartbeat (`heartbeatMs`, 15000). */
+  events?: JobEventsOptions;
+  /**
+   * Create the jobs of classes with `static schedule` (needs workers: `concurrency` > 0). Every
+   * server may run it: each tick's job is created once across all servers on the backend. @defaultValue true
+   */
+  scheduler?: boolean;
   clock?: Clock;
   logger?: Logger;
   /** See WorkerConfig.isolation. @defaultValue "process" when `jobModules` is given, else "inline" */
@@ -51,8 +77,10 @@ export class Server {
   #ownsBackend = false;
   #client: JobClient | null = null;
   #manager: WorkerManager | null = null;
+  #metrics: ServerMetrics | null = null;
   #app: FastifyInstance | null = null;
   #worker: Worker | null = null;
+  #scheduler: Scheduler | null = null;
 
   constructor(config: ServerConfig) {
     this.#config = config;
@@ -78,6 +106,10 @@ export class Server {
   get worker(): Worker | null {
     return this.#worker;
   }
+  /** Creates the scheduled (cron) jobs; null without workers, with `scheduler: false`, or when no class has a schedule. */
+  get scheduler(): Scheduler | null {
+    return this.#scheduler;
+  }
   get backend(): Backend {
     if (!this.#backend) throw new ClosedError("server (call start() first)");
     return this.#backend;
@@ -91,18 +123,29 @@ export class Server {
     const options = resolveWorkerOptions({ ...c, concurrency: c.concurrency || 1 });
     this.#backend = c.backend ?? (await openBackend({ ...pick(c, "datastore"), ...pick(c, "queue") }, { clock }));
     this.#ownsBackend = !c.backend;
-    this.#client = new JobClient(this.#backend, this.registry, {
+    const backend = this.#backend;
+    this.#manager = new WorkerManager(backend, { queueName: options.queueName, clock });
+    const metrics =
+      c.metrics === false ? null : new ServerMetrics({ backend, queueName: options.queueName, manager: this.#manager });
+    this.#metrics = metrics;
+    this.#client = new JobClient(backend, this.registry, {
       queueName: options.queueName,
       ttrSeconds: options.ttrSeconds,
       clock,
+      ...(c.idempotencyWindowSeconds === undefined ? {} : { idempotencyWindowSeconds: c.idempotencyWindowSeconds }),
+      ...(metrics ? { onCreated: (jobType: string) => metrics.jobCreated(jobType) } : {}),
     });
-    this.#manager = new WorkerManager(this.#backend, { queueName: options.queueName, clock });
     this.#app = createApp({
       client: this.#client,
       manager: this.#manager,
       logger: this.#logger,
       bodyLimitBytes: c.bodyLimitBytes ?? APP_DEFAULTS.bodyLimitBytes,
       corsOrigin: c.corsOrigin ?? APP_DEFAULTS.corsOrigin,
+      maxParamsDepth: c.maxParamsDepth ?? APP_DEFAULTS.maxParamsDepth,
+      ...(c.apiToken ? { auth: { token: c.apiToken, protectReads: c.protectReads ?? false } } : {}),
+      health: () => checkHealth(backend, options.queueName, c.healthTimeoutMs ?? 2000),
+      ...(metrics ? { metrics } : {}),
+      ...(c.events ? { events: c.events } : {}),
     });
     await this.#app.ready();
     const concurrency = c.concurrency ?? SERVER_DEFAULTS.concurrency;
@@ -115,8 +158,25 @@ export class Server {
         clock,
         logger: this.#logger,
       });
+      this.#metrics?.follow(this.#worker.events);
       await this.#worker.start();
+      this.#startScheduler(backend, options.queueName, options.ttrSeconds, clock);
     }
+  }
+
+  #startScheduler(backend: Backend, queueName: string, ttrSeconds: number, clock: Clock): void {
+    if (this.#config.scheduler === false) return;
+    const scheduler = new Scheduler({
+      backend,
+      registry: this.registry,
+      queueName,
+      ttrSeconds,
+      clock,
+      logger: this.#logger,
+    });
+    if (scheduler.jobTypes.length === 0) return;
+    this.#scheduler = scheduler;
+    scheduler.start();
   }
 
   /** Starts (if needed) and listens; resolves with the URL it listens on. */
@@ -130,6 +190,8 @@ export class Server {
 
   /** Stops taking requests and jobs, lets running jobs finish (see `shutdownGraceMs`), closes the backend. */
   async close(): Promise<void> {
+    await this.#scheduler?.stop();
+    this.#scheduler = null;
     await this.#app?.close();
     await this.#worker?.stop();
     if (this.#ownsBackend) await this.#backend?.close();

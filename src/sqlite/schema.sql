@@ -15,10 +15,30 @@ CREATE TABLE IF NOT EXISTS zerog_jobs (
   version    INTEGER NOT NULL,
   doc        TEXT NOT NULL
 );
--- Listings are newest first, optionally by type and/or state (ListJobsQuery).
-CREATE INDEX IF NOT EXISTS zerog_jobs_by_created ON zerog_jobs (created_at);
-CREATE INDEX IF NOT EXISTS zerog_jobs_by_type ON zerog_jobs (job_type, created_at);
+-- Listings are newest first, then by uuid among jobs of one millisecond (the cursor is both:
+-- src/datastore/list-order.ts), optionally by type and/or status (ListJobsQuery). Each filter
+-- combination has its index, so a page is one range read that stops after LIMIT rows.
+-- The status (src/job/job-status.ts) is an expression of state and the doc's resultCode; the
+-- listing queries repeat it word for word (SQLite uses an expression index only for the same
+-- expression; src/datastore/sqlite/sqlite-datastore.ts STATUS_SQL, checked by a unit test).
+-- The two indexes of an older file that these replace (they lacked uuid) are dropped.
+DROP INDEX IF EXISTS zerog_jobs_by_created;
+DROP INDEX IF EXISTS zerog_jobs_by_type;
+CREATE INDEX IF NOT EXISTS zerog_jobs_by_created_uuid ON zerog_jobs (created_at, uuid);
+CREATE INDEX IF NOT EXISTS zerog_jobs_by_type_created ON zerog_jobs (job_type, created_at, uuid);
 CREATE INDEX IF NOT EXISTS zerog_jobs_by_state ON zerog_jobs (state, created_at);
+CREATE INDEX IF NOT EXISTS zerog_jobs_by_status ON zerog_jobs ((CASE WHEN state <> 'finished' THEN state WHEN json_extract(doc, '$.resultCode') = 410 THEN 'killed' WHEN json_extract(doc, '$.resultCode') BETWEEN 200 AND 299 THEN 'finished' ELSE 'failed' END), created_at, uuid);
+CREATE INDEX IF NOT EXISTS zerog_jobs_by_type_status ON zerog_jobs (job_type, (CASE WHEN state <> 'finished' THEN state WHEN json_extract(doc, '$.resultCode') = 410 THEN 'killed' WHEN json_extract(doc, '$.resultCode') BETWEEN 200 AND 299 THEN 'finished' ELSE 'failed' END), created_at, uuid);
+
+-- Idempotency keys of POST /job (Datastore.claimIdempotencyKey): `key` is the job type and the
+-- client's key; a row stands until `expires_at_ms`, after which a claim of the key overwrites it.
+CREATE TABLE IF NOT EXISTS zerog_idempotency (
+  key           TEXT PRIMARY KEY,
+  uuid          TEXT NOT NULL,
+  expires_at_ms INTEGER NOT NULL
+);
+-- Claims purge expired rows a few at a time: a range seek.
+CREATE INDEX IF NOT EXISTS zerog_idempotency_by_expiry ON zerog_idempotency (expires_at_ms);
 
 -- Beanstalkd's model. `due_at` means, by state:
 --   ready    → when it became ready (put, release or kick time)

@@ -92,6 +92,7 @@ export class Worker {
     setMaxListeners(0, this.#stopping.signal, this.#shutdown.signal, this.#gate.signal);
     // An unhandled 'worker:error' must never crash the process; log it.
     this.events.on("worker:error", ({ error }) => this.#logger.error({ err: error }, "worker error"));
+    this.#logJobs();
   }
 
   /** Jobs running right now. */
@@ -232,6 +233,23 @@ export class Worker {
     await this.#member?.stop();
     if (this.#ownsBackend) await this.#backend?.close();
     this.#logger.info("worker stopped");
+  }
+
+  /** One JSON line per job event, with its uuid and type: starts at debug, ends at info. */
+  #logJobs(): void {
+    const log = this.#logger;
+    if (log.isLevelEnabled("debug")) {
+      this.events.on("job:started", (e) =>
+        log.debug({ uuid: e.uuid, jobType: e.jobType, attempt: e.attempt }, "job started"),
+      );
+    }
+    if (!log.isLevelEnabled("info")) return;
+    this.events.on("job:finished", (e) =>
+      log.info({ uuid: e.uuid, jobType: e.jobType, resultCode: e.resultCode }, "job finished"),
+    );
+    this.events.on("job:requeued", (e) =>
+      log.info({ uuid: e.uuid, jobType: e.jobType, delaySeconds: e.delaySeconds }, "job requeued"),
+    );
   }
 
   #makeRunner(backend: Backend): JobRunner {

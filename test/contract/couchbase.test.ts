@@ -39,6 +39,8 @@ async function openCleaning(couchbaseUrl: string): Promise<Datastore> {
     upsert: (doc) => wrote(doc.uuid, store.upsert(doc)),
     delete: (uuid) => store.delete(uuid),
     list: (query) => store.list(query),
+    claimIdempotencyKey: (claim) => store.claimIdempotencyKey(claim),
+    releaseIdempotencyKey: (key, uuid) => store.releaseIdempotencyKey(key, uuid),
     close: async () => {
       for (const uuid of written) await store.delete(uuid);
       await store.close();

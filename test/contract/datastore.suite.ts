@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Datastore } from "../../src/datastore/contract.ts";
+import type { Datastore, ListCursor } from "../../src/datastore/contract.ts";
 import { isZeroGError } from "../../src/errors.ts";
+import type { JobDocument } from "../../src/job/document.ts";
+import type { JobStatus } from "../../src/job/job-status.ts";
 import { makeDocument } from "../helpers/documents.ts";
 
 export interface DatastoreSuiteOptions {
@@ -96,10 +98,10 @@ export function describeDatastore(opts: DatastoreSuiteOptions): void {
       expect((await store.read(doc.uuid))?.value.tickcount).toBe(writers);
     });
 
-    it("lists newest first, by type and by state, with a limit and a cursor", async () => {
+    it("lists newest first, by type and by status, with a limit and a cursor", async () => {
       const a1 = makeDocument({ jobType: "a" });
-      const b1 = makeDocument({ jobType: "b", state: "finished" });
-      const a2 = makeDocument({ jobType: "a", state: "finished" });
+      const b1 = makeDocument({ jobType: "b", state: "finished", resultCode: 200 });
+      const a2 = makeDocument({ jobType: "a", state: "finished", resultCode: 204 });
       const a3 = makeDocument({ jobType: "a" });
       for (const d of [a1, b1, a2, a3]) await store.create(d);
 
@@ -109,7 +111,8 @@ export function describeDatastore(opts: DatastoreSuiteOptions): void {
       expect(uuids(await store.list({ state: "finished" }))).toEqual([a2.uuid, b1.uuid]);
       expect(uuids(await store.list({ jobType: "a", state: "queued" }))).toEqual([a3.uuid, a1.uuid]);
       expect(uuids(await store.list({ limit: 2 }))).toEqual([a3.uuid, a2.uuid]);
-      expect(uuids(await store.list({ createdBefore: a2.createdAt }))).toEqual([b1.uuid, a1.uuid]);
+      expect(uuids(await store.list({ before: a2 }))).toEqual([b1.uuid, a1.uuid]);
+      expect(uuids(await store.list({ jobType: "a", before: a2 }))).toEqual([a1.uuid]);
     });
 
     it("lists the state as last written", async () => {
@@ -118,6 +121,105 @@ export function describeDatastore(opts: DatastoreSuiteOptions): void {
       await store.replace({ ...doc, state: "running", running: true }, cas);
       expect((await store.list({ state: "queued" })).map((d) => d.uuid)).not.toContain(doc.uuid);
       expect((await store.list({ state: "running" })).map((d) => d.uuid)).toContain(doc.uuid);
+    });
+
+    it("splits finished jobs by result: finished (200-299), killed (410), failed (any other)", async () => {
+      const at = (over: Partial<JobDocument>) => makeDocument({ jobType: "s", ...over });
+      const docs = {
+        queued: at({}),
+        delayed: at({ state: "delayed" }),
+        running: at({ state: "running", running: true }),
+        ok: at({ state: "finished", resultCode: 200 }),
+        ok299: at({ state: "finished", resultCode: 299 }),
+        killed: at({ state: "finished", resultCode: 410 }),
+        failed500: at({ state: "finished", resultCode: 500 }),
+        failed404: at({ state: "finished", resultCode: 404 }),
+        failed300: at({ state: "finished", resultCode: 300 }),
+      };
+      for (const d of Object.values(docs)) await store.create(d);
+      const listed = async (state: JobStatus) => (await store.list({ state })).map((d) => d.uuid);
+      expect(await listed("queued")).toEqual([docs.queued.uuid]);
+      expect(await listed("delayed")).toEqual([docs.delayed.uuid]);
+      expect(await listed("running")).toEqual([docs.running.uuid]);
+      expect(await listed("finished")).toEqual([docs.ok299.uuid, docs.ok.uuid]);
+      expect(await listed("killed")).toEqual([docs.killed.uuid]);
+      expect(await listed("failed")).toEqual([docs.failed300.uuid, docs.failed404.uuid, docs.failed500.uuid]);
+      const byType = await store.list({ jobType: "s", state: "failed", limit: 2 });
+      expect(byType.map((d) => d.uuid)).toEqual([docs.failed300.uuid, docs.failed404.uuid]);
+
+      // A replace moves a job between statuses, as a worker's outcome does.
+      const read = await store.read(docs.running.uuid);
+      if (!read) throw new Error("missing");
+      await store.replace({ ...read.value, state: "finished", running: false, resultCode: 410 }, read.cas);
+      expect(await listed("running")).toEqual([]);
+      expect(await listed("killed")).toEqual([docs.killed.uuid, docs.running.uuid]);
+    });
+
+    it("pages through jobs of one millisecond by uuid, with no repeat and no gap", async () => {
+      const createdAt = "2026-02-01T00:00:00.000Z";
+      const docs = Array.from({ length: 7 }, () => makeDocument({ createdAt, jobType: "tie" }));
+      const older = makeDocument({ createdAt: "2026-01-31T23:59:59.999Z", jobType: "tie" });
+      for (const d of [...docs, older]) await store.create(d);
+      const expected = [
+        ...docs
+          .map((d) => d.uuid)
+          .sort()
+          .reverse(),
+        older.uuid,
+      ];
+      const seen: string[] = [];
+      let before: ListCursor | undefined;
+      for (let page = 0; page < 10; page++) {
+        const got = await store.list({ jobType: "tie", limit: 3, ...(before ? { before } : {}) });
+        seen.push(...got.map((d) => d.uuid));
+        const last = got.at(-1);
+        if (!last) break;
+        before = { createdAt: last.createdAt, uuid: last.uuid };
+      }
+      expect(seen).toEqual(expected);
+      // A cursor is a position, not a job: it works after its job is gone.
+      const mid = docs.map((d) => d.uuid).sort()[3] ?? "";
+      await store.delete(mid);
+      const after = await store.list({ jobType: "tie", before: { createdAt, uuid: mid } });
+      expect(after.map((d) => d.uuid)).toEqual(expected.slice(expected.indexOf(mid) + 1));
+    });
+
+    it("claims an idempotency key once; a repeat answers the first job's uuid", async () => {
+      const now = Date.now();
+      const claim = (key: string, uuid: string, windowMs = 60_000) =>
+        store.claimIdempotencyKey({ key, uuid, nowMs: Date.now(), expiresAtMs: Date.now() + windowMs });
+      expect(await claim("k1", "job-a")).toBe("job-a");
+      expect(await claim("k1", "job-b")).toBe("job-a");
+      expect(await claim("k2", "job-c")).toBe("job-c");
+      expect(now).toBeLessThanOrEqual(Date.now());
+
+      // Release removes only the caller's own record.
+      await store.releaseIdempotencyKey("k1", "job-b");
+      expect(await claim("k1", "job-d")).toBe("job-a");
+      await store.releaseIdempotencyKey("k1", "job-a");
+      expect(await claim("k1", "job-e")).toBe("job-e");
+    });
+
+    it("lets a claim take over an expired key", async () => {
+      const claim = (uuid: string, windowMs: number) =>
+        store.claimIdempotencyKey({ key: "short", uuid, nowMs: Date.now(), expiresAtMs: Date.now() + windowMs });
+      expect(await claim("first", 30)).toBe("first");
+      // Couchbase expires records by the second, the others by the millisecond.
+      await expect.poll(() => claim("second", 60_000), { timeout: 5_000, interval: 50 }).toBe("second");
+      expect(await claim("third", 60_000)).toBe("second");
+    });
+
+    it("gives a key to exactly one of many racing claims", async () => {
+      const claims = Array.from({ length: 12 }, (_, i) =>
+        store.claimIdempotencyKey({
+          key: "race",
+          uuid: `job-${i}`,
+          nowMs: Date.now(),
+          expiresAtMs: Date.now() + 60_000,
+        }),
+      );
+      const winners = new Set(await Promise.all(claims));
+      expect(winners.size).toBe(1);
     });
   });
 }

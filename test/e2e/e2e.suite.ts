@@ -435,6 +435,73 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         expect(await counts()).toEqual(before);
       });
 
+      it("lists jobs by state and type, a page at a time, from GET /jobs (issue 6)", async () => {
+        const ok = await runJob("return_value", { ret: 200 });
+        const failed = await runJob("return_value", { ret: 503 });
+        const delayed = await Promise.all(
+          [1, 2, 3].map(async () => {
+            const res = await call("POST", "/job/slow?delay=3600&priority=5", JSON.stringify({ ms: 1 }));
+            expect(res.status).toBe(201);
+            return (res.body as { uuid: string }).uuid;
+          }),
+        );
+        type Page = {
+          jobs: { uuid: string; state: string; jobType: string; resultCode: number }[];
+          nextCursor: string | null;
+        };
+        const list = async (query: string) => {
+          const res = await call("GET", `/jobs?${query}`);
+          expect(res.status).toBe(200);
+          return res.body as Page;
+        };
+        const finished = await list("state=finished&type=return_value&limit=500");
+        expect(finished.jobs.map((j) => j.uuid)).toContain(ok.uuid);
+        expect(finished.jobs.every((j) => j.state === "finished" && j.jobType === "return_value")).toBe(true);
+        const failing = await list("state=failed&type=return_value");
+        expect(failing.jobs[0]).toMatchObject({ uuid: failed.uuid, state: "failed", resultCode: 503 });
+
+        // Two pages of the delayed slow jobs, newest first, then none.
+        const first = await list("state=delayed&type=slow&limit=2");
+        expect(first.jobs.map((j) => j.uuid)).toEqual([...delayed].sort().reverse().slice(0, 2));
+        expect(first.nextCursor).toEqual(expect.any(String));
+        const second = await list(`state=delayed&type=slow&limit=2&cursor=${first.nextCursor}`);
+        expect(second.jobs.map((j) => j.uuid)).toEqual([[...delayed].sort()[0]]);
+        expect(second.nextCursor).toBeNull();
+
+        const bad = await call("GET", "/jobs?state=done");
+        expect(bad.status).toBe(400);
+        expect(bad.body).toMatchObject({ error: "ZEROG_BAD_REQUEST" });
+        expect((await call("GET", "/jobs?cursor=nope")).status).toBe(400);
+      });
+
+      it("cancels waiting jobs, kills running ones and refuses finished ones with DELETE (issue 6)", async () => {
+        const waiting = await call("POST", "/job/return_value?delay=3600", JSON.stringify({ ret: 200 }));
+        const { uuid } = waiting.body as { uuid: string };
+        const first = await call("DELETE", `/job/${uuid}`);
+        expect(first).toMatchObject({ status: 200, body: { uuid, result: "cancelled" } });
+        const again = await call("DELETE", `/job/${uuid}`);
+        expect(again).toMatchObject({ status: 200, body: { uuid, result: "cancelled" } });
+        const cancelled = await dump(uuid);
+        expect(cancelled).toMatchObject({ state: "finished", resultCode: 410, startedAt: null });
+        const killedList = (await call("GET", "/jobs?state=killed&limit=500")).body as { jobs: { uuid: string }[] };
+        expect(killedList.jobs.map((j) => j.uuid)).toContain(uuid);
+
+        const running = await post("abortable", { ms: 60_000 });
+        const runUuid = (running.body as { uuid: string }).uuid;
+        await expect.poll(async () => (await dump(runUuid)).state, { timeout: 10_000 }).toBe("running");
+        const kill = await call("DELETE", `/job/${runUuid}`);
+        expect(kill).toMatchObject({ status: 202, body: { uuid: runUuid, result: "stopping" } });
+        await watcher.finished(runUuid);
+        expect(await dump(runUuid)).toMatchObject({ resultCode: 410 });
+        expect((await call("DELETE", `/job/${runUuid}`)).status).toBe(200);
+
+        const done = await runJob("return_value", { ret: 200 });
+        const refused = await call("DELETE", `/job/${done.uuid}`);
+        expect(refused).toMatchObject({ status: 409, body: { error: "ZEROG_JOB_FINISHED" } });
+        const unknown = await call("DELETE", `/job/${randomUUID()}`);
+        expect(unknown).toMatchObject({ status: 404, body: { error: "ZEROG_JOB_NOT_FOUND" } });
+      });
+
       it("answers CORS preflights with 204", async () => {
         const res = await call("OPTIONS", "/job/return_value", undefined, {
           origin: "http://example.test",

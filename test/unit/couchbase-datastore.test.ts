@@ -6,6 +6,7 @@ import {
   CouchbaseDatastore,
   isCasToken,
 } from "../../src/datastore/couchbase/couchbase-datastore.ts";
+import { indexStatements, STATUS_N1QL } from "../../src/datastore/couchbase/statements.ts";
 import { isZeroGError } from "../../src/errors.ts";
 import type { JobDocument } from "../../src/job/document.ts";
 import { makeDocument } from "../helpers/documents.ts";
@@ -46,6 +47,12 @@ class ScriptedPort implements CouchbaseCollectionPort {
   }
   remove(key: string) {
     return this.#next(`remove ${key}`);
+  }
+  insertRecord(key: string, _value: unknown, expirySeconds: number) {
+    return this.#next(`insertRecord ${key} ${expirySeconds}`);
+  }
+  removeIf(key: string, cas: string) {
+    return this.#next(`removeIf ${key} ${cas}`);
   }
   async query(statement: string, parameters: Record<string, string | number>) {
     await this.#next("query");
@@ -174,22 +181,40 @@ describe("CouchbaseDatastore (scripted SDK calls)", () => {
     expect(await store.list({})).toEqual([{ uuid: "a" }]);
     expect(port.lastQuery).toEqual({
       statement:
-        "SELECT RAW d FROM `b`.`s`.`c` AS d WHERE d.`createdAt` < $before ORDER BY d.`createdAt` DESC LIMIT $limit",
-      parameters: { before: "\uffff", limit: 50 },
+        "SELECT RAW d FROM `b`.`s`.`c` AS d WHERE d.`createdAt` <= $beforeAt AND (d.`createdAt` < $beforeAt OR d.`uuid` < $beforeUuid) ORDER BY d.`createdAt` DESC, d.`uuid` DESC LIMIT $limit",
+      parameters: { beforeAt: "\uffff", beforeUuid: "", limit: 50 },
     });
     await store.list({ jobType: "x'; DROP", limit: 2 });
-    expect(port.lastQuery?.statement).toContain("WHERE d.`jobType` = $jobType AND d.`createdAt` < $before");
-    expect(port.lastQuery?.parameters).toEqual({ before: "\uffff", limit: 2, jobType: "x'; DROP" });
-    await store.list({ jobType: "t", state: "queued", createdBefore: "2026-01-01T00:00:00.000Z" });
+    expect(port.lastQuery?.statement).toContain("WHERE d.`jobType` = $jobType AND d.`createdAt` <= $beforeAt");
+    expect(port.lastQuery?.parameters).toEqual({ beforeAt: "\uffff", beforeUuid: "", limit: 2, jobType: "x'; DROP" });
+    await store.list({ jobType: "t", state: "failed", before: { createdAt: "2026-01-01T00:00:00.000Z", uuid: "u" } });
     expect(port.lastQuery?.statement).toContain(
-      "WHERE d.`state` = $state AND d.`jobType` = $jobType AND d.`createdAt` < $before",
+      `WHERE d.\`jobType\` = $jobType AND ${STATUS_N1QL} = $state AND d.\`createdAt\` <= $beforeAt`,
     );
     expect(port.lastQuery?.parameters).toEqual({
-      before: "2026-01-01T00:00:00.000Z",
+      beforeAt: "2026-01-01T00:00:00.000Z",
+      beforeUuid: "u",
       limit: 50,
       jobType: "t",
-      state: "queued",
+      state: "failed",
     });
+  });
+
+  it("lists by status with the very expression its indexes are built on", () => {
+    const indexes = indexStatements("`b`.`s`.`c`");
+    const expr = STATUS_N1QL.replaceAll("d.`", "`");
+    for (const name of ["zerog_jobs_by_status", "zerog_jobs_by_type_status"])
+      expect(indexes.find((i) => i.name === name)?.statement).toContain(expr);
+  });
+
+  it("claims an idempotency key with an expiring insert, or reads the holder", async () => {
+    const claim = { key: "k", uuid: "mine", nowMs: 1_000, expiresAtMs: 61_500 };
+    const port = new ScriptedPort(ok("1"), new sdk.DocumentExistsError(), ok("2"));
+    const store = storeOn(port);
+    expect(await store.claimIdempotencyKey(claim)).toBe("mine");
+    // The scripted get answers content {uuid: key}.
+    expect(await store.claimIdempotencyKey(claim)).toBe("zerog-idem:k");
+    expect(port.calls).toEqual(["insertRecord zerog-idem:k 61", "insertRecord zerog-idem:k 61", "get zerog-idem:k"]);
   });
 
   it("turns a listing without its index into ZEROG_INVALID_CONFIG naming indexes.n1ql", async () => {

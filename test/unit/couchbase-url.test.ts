@@ -126,9 +126,10 @@ describe("opening a Couchbase datastore", () => {
   it("reads its indexes from indexes.n1ql, for the datastore's keyspace", () => {
     const indexes = indexStatements("`jobs`.`app`.`zerog_jobs`");
     expect(indexes.map((i) => i.name)).toEqual([
-      "zerog_jobs_by_created",
-      "zerog_jobs_by_type",
-      "zerog_jobs_by_state",
+      "zerog_jobs_by_created_uuid",
+      "zerog_jobs_by_type_created",
+      "zerog_jobs_by_status",
+      "zerog_jobs_by_type_status",
       "zerog_fleet_workers",
     ]);
     for (const { statement } of indexes) {

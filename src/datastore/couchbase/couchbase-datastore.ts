@@ -1,6 +1,6 @@
 import { AlreadyExistsError, CasMismatchError, ClosedError, JobNotFoundError } from "../../errors.ts";
 import type { JobDocument } from "../../job/document.ts";
-import type { Cas, Datastore, ListJobsQuery, Versioned } from "../contract.ts";
+import type { Cas, Datastore, IdempotencyClaim, ListJobsQuery, Versioned } from "../contract.ts";
 import { type Answer, type CallPolicy, callCouchbase, unexpected } from "./couchbase-call.ts";
 import type { CallKind, CouchbaseErrorClasses } from "./couchbase-errors.ts";
 import { listStatement } from "./statements.ts";
@@ -21,6 +21,10 @@ export interface CouchbaseCollectionPort {
   /** With `cas` null, whatever the stored CAS. */
   replace(key: string, doc: JobDocument, cas: string | null): Promise<{ cas: CasValue }>;
   remove(key: string): Promise<unknown>;
+  /** Inserts a small record that is not a job (an idempotency key); Couchbase removes it after `expirySeconds`. */
+  insertRecord(key: string, value: IdempotencyRecord, expirySeconds: number): Promise<{ cas: CasValue }>;
+  /** Removes `key` if its CAS is still `cas`. */
+  removeIf(key: string, cas: string): Promise<unknown>;
   /** The rows of a SQL++ statement, with request_plus scan consistency. */
   query(statement: string, parameters: Record<string, string | number>): Promise<unknown[]>;
   close(): Promise<void>;
@@ -50,6 +54,18 @@ export const COUCHBASE_DEFAULTS = {
  * deleted or created the document in between, so 3 rounds fail only under a storm of both.
  */
 const UPSERT_ROUNDS = 3;
+
+/** An idempotency key's document (Datastore.claimIdempotencyKey), keyed `zerog-idem:{key}`. */
+export interface IdempotencyRecord {
+  type: "zerog-idempotency";
+  uuid: string;
+  expiresAtMs: number;
+}
+
+/** Rounds of insert-or-read in a claim: a round fails only when the record expired between the two. */
+const CLAIM_ROUNDS = 3;
+
+const idempotencyKeyOf = (key: string) => `zerog-idem:${key}`;
 
 /** A CAS token the SDK can parse: a decimal uint64, and not 0 (which Couchbase reads as "no CAS check"). */
 const CAS_TOKEN = /^[1-9][0-9]{0,19}$/;
@@ -138,6 +154,31 @@ export class CouchbaseDatastore implements Datastore {
     const a = await this.#call("read", () => this.#port.query(statement, parameters));
     if (a.ok) return a.value as JobDocument[];
     throw unexpected("query", a.reason);
+  }
+
+  /** An insert (which fails on a live key) or a read of the holder; Couchbase expires the record. */
+  async claimIdempotencyKey(claim: IdempotencyClaim): Promise<string> {
+    const key = idempotencyKeyOf(claim.key);
+    const record: IdempotencyRecord = { type: "zerog-idempotency", uuid: claim.uuid, expiresAtMs: claim.expiresAtMs };
+    const expirySeconds = Math.max(1, Math.ceil((claim.expiresAtMs - claim.nowMs) / 1000));
+    for (let round = 0; round < CLAIM_ROUNDS; round++) {
+      const a = await this.#call("write", () => this.#port.insertRecord(key, record, expirySeconds));
+      if (a.ok) return claim.uuid;
+      if (a.reason !== "exists") throw unexpected("insert", a.reason);
+      const held = await this.#call("read", () => this.#port.get(key));
+      if (held.ok) return (held.value.content as IdempotencyRecord).uuid;
+      if (held.reason !== "not-found") throw unexpected("get", held.reason);
+      // It expired between the insert and the read: insert again.
+    }
+    throw new CasMismatchError(key);
+  }
+
+  /** Removes the record with a CAS check, so a record another job took over meanwhile stays. */
+  async releaseIdempotencyKey(key: string, uuid: string): Promise<void> {
+    const id = idempotencyKeyOf(key);
+    const held = await this.#call("read", () => this.#port.get(id));
+    if (!held.ok || (held.value.content as IdempotencyRecord).uuid !== uuid) return;
+    await this.#call("write", () => this.#port.removeIf(id, String(held.value.cas)));
   }
 
   async close(): Promise<void> {

@@ -130,6 +130,8 @@ function portOf(
     insert: (key, doc: JobDocument) => collection.insert(key, doc, write),
     replace: (key, doc: JobDocument, cas) => collection.replace(key, doc, cas === null ? write : { ...write, cas }),
     remove: (key) => collection.remove(key, write),
+    insertRecord: (key, value, expirySeconds) => collection.insert(key, value, { ...write, expiry: expirySeconds }),
+    removeIf: (key, cas) => collection.remove(key, { ...write, cas }),
     query: queryOf(sdk, cluster),
     close: () => cluster.close(),
   };

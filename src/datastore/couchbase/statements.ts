@@ -3,7 +3,14 @@ import type { ListJobsQuery } from "../contract.ts";
 
 const LIST_DEFAULT_LIMIT = 50;
 /** Sorts after every ISO-8601 time (SQL++ compares strings by code point), so "no cursor" is a cursor past the end. */
-const NO_CURSOR = "\uffff";
+const NO_CURSOR = { createdAt: "\uffff", uuid: "" };
+/**
+ * A job's status (src/job/job-status.ts) in SQL++: exactly the leading key of the indexes
+ * zerog_jobs_by_status and zerog_jobs_by_type_status in indexes.n1ql, with the alias `d.` (the
+ * planner matches an index key to the same expression). A unit test checks they agree.
+ */
+export const STATUS_N1QL =
+  '(CASE WHEN d.`state` != "finished" THEN d.`state` WHEN d.`resultCode` = 410 THEN "killed" WHEN d.`resultCode` BETWEEN 200 AND 299 THEN "finished" ELSE "failed" END)';
 const KEYSPACE_PLACEHOLDER = "{{keyspace}}";
 
 /** One index of indexes.n1ql: its name and its CREATE statement for one keyspace. */
@@ -48,19 +55,23 @@ export interface ListStatement {
  * combination, so each matches an index of indexes.n1ql (a `$x IS NULL OR …` predicate would not).
  */
 export function listStatement(keyspace: string, query: ListJobsQuery): ListStatement {
-  const where = ["d.`createdAt` < $before"];
+  // SQL++ has no row comparison: `createdAt <= $at` is the index range, the OR filters the ties.
+  const where = ["d.`createdAt` <= $beforeAt", "(d.`createdAt` < $beforeAt OR d.`uuid` < $beforeUuid)"];
+  const before = query.before ?? NO_CURSOR;
   const parameters: Record<string, string | number> = {
-    before: query.createdBefore ?? NO_CURSOR,
+    beforeAt: before.createdAt,
+    beforeUuid: before.uuid,
     limit: query.limit ?? LIST_DEFAULT_LIMIT,
   };
+  if (query.state !== undefined) {
+    where.unshift(`${STATUS_N1QL} = $state`);
+    parameters.state = query.state;
+  }
   if (query.jobType !== undefined) {
     where.unshift("d.`jobType` = $jobType");
     parameters.jobType = query.jobType;
   }
-  if (query.state !== undefined) {
-    where.unshift("d.`state` = $state");
-    parameters.state = query.state;
-  }
-  const statement = `SELECT RAW d FROM ${keyspace} AS d WHERE ${where.join(" AND ")} ORDER BY d.\`createdAt\` DESC LIMIT $limit`;
+  const order = "ORDER BY d.`createdAt` DESC, d.`uuid` DESC";
+  const statement = `SELECT RAW d FROM ${keyspace} AS d WHERE ${where.join(" AND ")} ${order} LIMIT $limit`;
   return { statement, parameters };
 }

@@ -1,6 +1,8 @@
 import { AlreadyExistsError, CasMismatchError, ClosedError, JobNotFoundError } from "../../errors.ts";
 import type { JobDocument } from "../../job/document.ts";
-import type { Cas, Datastore, ListJobsQuery, Versioned } from "../contract.ts";
+import { statusOf } from "../../job/job-status.ts";
+import type { Cas, Datastore, IdempotencyClaim, ListJobsQuery, Versioned } from "../contract.ts";
+import { compareListOrder } from "../list-order.ts";
 
 interface Stored {
   json: string;
@@ -15,6 +17,7 @@ export class MemoryDatastore implements Datastore {
   readonly kind = "memory";
   readonly capabilities = { multiProcess: false } as const;
   readonly #docs = new Map<string, Stored>();
+  readonly #idempotency = new Map<string, { uuid: string; expiresAtMs: number }>();
   #closed = false;
 
   async create(doc: JobDocument): Promise<Cas> {
@@ -48,18 +51,33 @@ export class MemoryDatastore implements Datastore {
     return this.#docs.delete(uuid);
   }
 
+  /** A scan: this store is for tests and experiments, where a sort of every document is cheap enough. */
   async list(query: ListJobsQuery): Promise<JobDocument[]> {
     this.#open();
     const docs = [...this.#docs.values()].map((s) => JSON.parse(s.json) as JobDocument);
+    const { before } = query;
     return docs
       .filter(
         (d) =>
           (query.jobType === undefined || d.jobType === query.jobType) &&
-          (query.state === undefined || d.state === query.state) &&
-          (query.createdBefore === undefined || d.createdAt < query.createdBefore),
+          (query.state === undefined || statusOf(d) === query.state) &&
+          (before === undefined || compareListOrder(d, before) > 0),
       )
-      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
+      .sort(compareListOrder)
       .slice(0, query.limit ?? 50);
+  }
+
+  async claimIdempotencyKey(claim: IdempotencyClaim): Promise<string> {
+    this.#open();
+    const held = this.#idempotency.get(claim.key);
+    if (held && held.expiresAtMs > claim.nowMs) return held.uuid;
+    this.#idempotency.set(claim.key, { uuid: claim.uuid, expiresAtMs: claim.expiresAtMs });
+    return claim.uuid;
+  }
+
+  async releaseIdempotencyKey(key: string, uuid: string): Promise<void> {
+    this.#open();
+    if (this.#idempotency.get(key)?.uuid === uuid) this.#idempotency.delete(key);
   }
 
   async close(): Promise<void> {

@@ -5,11 +5,18 @@ import { elementWithDoc, jsonArray, runBatch } from "../../postgres/batches.ts";
 import { migrate } from "../../postgres/migrate.ts";
 import { PgPool, type PgPoolOptions, type Queryable } from "../../postgres/pool.ts";
 import { sqlFile, sqlText } from "../../postgres/sql.ts";
-import type { Cas, Datastore, ListJobsQuery, Versioned } from "../contract.ts";
+import type { Cas, Datastore, IdempotencyClaim, ListJobsQuery, Versioned } from "../contract.ts";
 
 const LIST_DEFAULT_LIMIT = 50;
 /** Sorts after every ISO-8601 time (created_at is COLLATE "C"), so "no cursor" is a cursor past the end. */
-const NO_CURSOR = "\uffff";
+const NO_CURSOR = { createdAt: "\uffff", uuid: "" };
+/** Expired idempotency rows a claim deletes at most, so a claim stays short however many have expired. */
+const IDEMPOTENCY_PURGE_BATCH = 100;
+/**
+ * Rounds of insert-or-read in a claim: a round fails only when the row it found expired or was
+ * released between the insert and the read, so 3 rounds fail only under a storm of both.
+ */
+const CLAIM_ROUNDS = 3;
 const COLUMNS = "uuid, job_type, state, created_at, version, doc";
 
 interface DocRow {
@@ -43,10 +50,12 @@ export function versionOf(cas: Cas): number | null {
   return Number.isSafeInteger(v) ? v : null;
 }
 
+// `status` is the generated column of migration 003; the row comparison is a range of each index.
 const list = (name: string, where: string) =>
   sqlText(
     `list_${name}`,
-    `SELECT version, doc FROM zerog_jobs WHERE ${where} created_at < $1 ORDER BY created_at DESC LIMIT $2`,
+    `SELECT version, doc FROM zerog_jobs WHERE ${where} (created_at, uuid) < ($1, $2)
+     ORDER BY created_at DESC, uuid DESC LIMIT $3`,
   );
 
 const SQL = {
@@ -65,11 +74,24 @@ const SQL = {
      RETURNING version`,
   ),
   delete: sqlText("delete_job", "DELETE FROM zerog_jobs WHERE uuid = $1 RETURNING uuid"),
-  // One statement per filter combination (the cursor is always $1, the limit $2), so each uses its index.
+  // One statement per filter combination (the cursor is always $1 $2, the limit $3), so each uses its index.
   listAll: list("all", ""),
-  listByType: list("by_type", "job_type = $3 AND"),
-  listByState: list("by_state", "state = $3 AND"),
-  listByTypeAndState: list("by_type_state", "job_type = $3 AND state = $4 AND"),
+  listByType: list("by_type", "job_type = $4 AND"),
+  listByState: list("by_status", "status = $4 AND"),
+  listByTypeAndState: list("by_type_status", "job_type = $4 AND status = $5 AND"),
+  // A live row is left alone (RETURNING nothing: then it is read); an expired one is taken over.
+  claimKey: sqlText(
+    "claim_idempotency_key",
+    `WITH purged AS (
+       DELETE FROM zerog_idempotency WHERE key IN
+         (SELECT key FROM zerog_idempotency WHERE expires_ms <= $4 AND key <> $1 ORDER BY expires_ms LIMIT $5)
+     )
+     INSERT INTO zerog_idempotency (key, uuid, expires_ms) VALUES ($1, $2, $3)
+     ON CONFLICT (key) DO UPDATE SET uuid = excluded.uuid, expires_ms = excluded.expires_ms
+     WHERE zerog_idempotency.expires_ms <= $4 RETURNING uuid`,
+  ),
+  readKey: sqlText("read_idempotency_key", "SELECT uuid FROM zerog_idempotency WHERE key = $1 AND expires_ms > $2"),
+  releaseKey: sqlText("release_idempotency_key", "DELETE FROM zerog_idempotency WHERE key = $1 AND uuid = $2"),
 } as const;
 
 /**
@@ -162,7 +184,8 @@ export class PostgresDatastore implements Datastore {
 
   async list(query: ListJobsQuery): Promise<JobDocument[]> {
     this.#open();
-    const page = [query.createdBefore ?? NO_CURSOR, query.limit ?? LIST_DEFAULT_LIMIT];
+    const { createdAt, uuid } = query.before ?? NO_CURSOR;
+    const page = [createdAt, uuid, query.limit ?? LIST_DEFAULT_LIMIT];
     const { jobType, state } = query;
     let rows: DocRow[];
     if (jobType !== undefined && state !== undefined)
@@ -171,6 +194,27 @@ export class PostgresDatastore implements Datastore {
     else if (state !== undefined) rows = await this.#db.run<DocRow>(SQL.listByState, [...page, state]);
     else rows = await this.#db.run<DocRow>(SQL.listAll, page);
     return rows.map((r) => r.doc);
+  }
+
+  /**
+   * INSERT … ON CONFLICT waits for a concurrent claim of the same key to commit, then does nothing
+   * (a live row): the read that follows, a new statement, sees the winner's row.
+   */
+  async claimIdempotencyKey(claim: IdempotencyClaim): Promise<string> {
+    this.#open();
+    for (let round = 0; round < CLAIM_ROUNDS; round++) {
+      const values = [claim.key, claim.uuid, claim.expiresAtMs, claim.nowMs, IDEMPOTENCY_PURGE_BATCH];
+      const [mine] = await this.#db.run<{ uuid: string }>(SQL.claimKey, values);
+      if (mine) return mine.uuid;
+      const [held] = await this.#db.run<{ uuid: string }>(SQL.readKey, [claim.key, claim.nowMs]);
+      if (held) return held.uuid;
+    }
+    throw new CasMismatchError(`idempotency key ${claim.key}`);
+  }
+
+  async releaseIdempotencyKey(key: string, uuid: string): Promise<void> {
+    this.#open();
+    await this.#db.run(SQL.releaseKey, [key, uuid]);
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,10 @@
 import { AlreadyExistsError, CasMismatchError, ClosedError, JobNotFoundError, ZeroGError } from "../../errors.ts";
 import type { JobDocument } from "../../job/document.ts";
+import { statusOf } from "../../job/job-status.ts";
 import { connectRedis, onceReady, type RedisConnection } from "../../redis/client.ts";
 import { RedisKeys } from "../../redis/keys.ts";
 import { asArray, asNumber, runScript, type ScriptReply } from "../../redis/scripts.ts";
-import type { Cas, Datastore, ListJobsQuery, Versioned } from "../contract.ts";
+import type { Cas, Datastore, IdempotencyClaim, ListJobsQuery, Versioned } from "../contract.ts";
 
 const LIST_DEFAULT_LIMIT = 50;
 
@@ -51,7 +52,7 @@ export class RedisDatastore implements Datastore {
 
   async create(doc: JobDocument): Promise<Cas> {
     const v = asNumber(
-      await this.#run("doc-create", doc, [doc.jobType, doc.state, createdScore(doc), startableAttempt(doc)]),
+      await this.#run("doc-create", doc, [doc.jobType, statusOf(doc), createdScore(doc), startableAttempt(doc)]),
     );
     if (v === 0) throw new AlreadyExistsError(doc.uuid);
     return String(v);
@@ -64,11 +65,11 @@ export class RedisDatastore implements Datastore {
   }
 
   async replace(doc: JobDocument, cas: Cas): Promise<Cas> {
-    return versionOf(doc.uuid, await this.#run("doc-replace", doc, [doc.state, cas, startableAttempt(doc)]));
+    return versionOf(doc.uuid, await this.#run("doc-replace", doc, [statusOf(doc), cas, startableAttempt(doc)]));
   }
 
   async upsert(doc: JobDocument): Promise<Cas> {
-    const rest = [doc.jobType, doc.state, createdScore(doc), startableAttempt(doc)];
+    const rest = [doc.jobType, statusOf(doc), createdScore(doc), startableAttempt(doc)];
     return String(asNumber(await this.#run("doc-upsert", doc, rest)));
   }
 
@@ -80,17 +81,30 @@ export class RedisDatastore implements Datastore {
 
   async list(query: ListJobsQuery): Promise<JobDocument[]> {
     this.#open();
-    let upper = "+inf";
-    if (query.createdBefore !== undefined) {
-      const ms = Date.parse(query.createdBefore);
+    let cursor: [string, string] = ["", ""];
+    if (query.before !== undefined) {
+      const ms = Date.parse(query.before.createdAt);
       if (!Number.isFinite(ms))
-        throw new ZeroGError("ZEROG_BAD_REQUEST", `createdBefore '${query.createdBefore}' is not a time`);
-      upper = `(${ms}`;
+        throw new ZeroGError("ZEROG_BAD_REQUEST", `cursor time '${query.before.createdAt}' is not a time`);
+      cursor = [String(ms), query.before.uuid];
     }
     const index = this.keys.index(query.jobType, query.state);
     const limit = query.limit ?? LIST_DEFAULT_LIMIT;
-    const reply = await runScript(this.#client, "doc-list", [index], [this.keys.jobPrefix, upper, limit]);
+    const reply = await runScript(this.#client, "doc-list", [index], [this.keys.jobPrefix, ...cursor, limit]);
     return asArray(reply).map((doc) => JSON.parse(String(doc)) as JobDocument);
+  }
+
+  /** `SET key uuid NX PX ttl`, or the uuid the live key holds: one script (idem-claim.lua). */
+  async claimIdempotencyKey(claim: IdempotencyClaim): Promise<string> {
+    this.#open();
+    const ttlMs = Math.max(1, Math.ceil(claim.expiresAtMs - claim.nowMs));
+    const reply = await runScript(this.#client, "idem-claim", [this.keys.idempotency(claim.key)], [claim.uuid, ttlMs]);
+    return String(reply);
+  }
+
+  async releaseIdempotencyKey(key: string, uuid: string): Promise<void> {
+    this.#open();
+    await runScript(this.#client, "idem-release", [this.keys.idempotency(key)], [uuid]);
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,23 @@
 import type Database from "better-sqlite3";
 import { AlreadyExistsError, CasMismatchError, ClosedError, JobNotFoundError } from "../../errors.ts";
 import type { JobDocument, JobState } from "../../job/document.ts";
+import type { JobStatus } from "../../job/job-status.ts";
 import { openSqliteConnection, type SqliteConnection } from "../../sqlite/connection.ts";
-import type { Cas, Datastore, ListJobsQuery, Versioned } from "../contract.ts";
+import type { Cas, Datastore, IdempotencyClaim, ListJobsQuery, Versioned } from "../contract.ts";
 
 const LIST_DEFAULT_LIMIT = 50;
 /** Sorts after every ISO-8601 time, so "no cursor" is just a cursor past the end. */
-const NO_CURSOR = "\uffff";
+const NO_CURSOR = { createdAt: "\uffff", uuid: "" };
+/**
+ * A job's status (src/job/job-status.ts) in SQL: exactly the expression of the indexes
+ * zerog_jobs_by_status and zerog_jobs_by_type_status in src/sqlite/schema.sql, which SQLite uses
+ * only for a query that repeats it (a unit test checks they agree). The doc is parsed only for
+ * finished rows.
+ */
+export const STATUS_SQL =
+  "(CASE WHEN state <> 'finished' THEN state WHEN json_extract(doc, '$.resultCode') = 410 THEN 'killed' WHEN json_extract(doc, '$.resultCode') BETWEEN 200 AND 299 THEN 'finished' ELSE 'failed' END)";
+/** Expired idempotency rows a claim deletes at most, so a claim stays short however many have expired. */
+const IDEMPOTENCY_PURGE_BATCH = 100;
 const COLUMNS = "uuid, job_type, state, created_at, version, doc";
 
 interface DocRow {
@@ -16,10 +27,10 @@ interface DocRow {
 
 /** Listing statements, one per filter combination, so each one can use its index. */
 interface ListStatements {
-  all: Database.Statement<[string, number], DocRow>;
-  byType: Database.Statement<[string, string, number], DocRow>;
-  byState: Database.Statement<[JobState, string, number], DocRow>;
-  byTypeAndState: Database.Statement<[string, JobState, string, number], DocRow>;
+  all: Database.Statement<[string, string, number], DocRow>;
+  byType: Database.Statement<[string, string, string, number], DocRow>;
+  byState: Database.Statement<[JobStatus, string, string, number], DocRow>;
+  byTypeAndState: Database.Statement<[string, JobStatus, string, string, number], DocRow>;
 }
 
 /**
@@ -37,6 +48,10 @@ export class SqliteDatastore implements Datastore {
   readonly #upsert: Database.Statement<[string, string, JobState, string, string], { version: number }>;
   readonly #delete: Database.Statement<[string]>;
   readonly #list: ListStatements;
+  readonly #claim: Database.Statement<[string, string, number, number], { uuid: string }>;
+  readonly #claimed: Database.Statement<[string], { uuid: string }>;
+  readonly #purgeKeys: Database.Statement<[number, number]>;
+  readonly #release: Database.Statement<[string, string]>;
   #closed = false;
 
   /** Uses `conn` (counted as one of its users, so closing the last user closes it). */
@@ -61,16 +76,30 @@ export class SqliteDatastore implements Datastore {
        RETURNING version`,
     );
     this.#delete = db.prepare<[string]>("DELETE FROM zerog_jobs WHERE uuid = ?");
+    // (created_at, uuid) < (?, ?): a row-value comparison, which SQLite turns into a range of each index.
     const list = <P extends unknown[]>(where: string) =>
       db.prepare<P, DocRow>(
-        `SELECT version, doc FROM zerog_jobs WHERE ${where} created_at < ? ORDER BY created_at DESC LIMIT ?`,
+        `SELECT version, doc FROM zerog_jobs WHERE ${where} (created_at, uuid) < (?, ?)
+         ORDER BY created_at DESC, uuid DESC LIMIT ?`,
       );
     this.#list = {
       all: list(""),
       byType: list("job_type = ? AND"),
-      byState: list("state = ? AND"),
-      byTypeAndState: list("job_type = ? AND state = ? AND"),
+      byState: list(`${STATUS_SQL} = ? AND`),
+      byTypeAndState: list(`job_type = ? AND ${STATUS_SQL} = ? AND`),
     };
+    // A live row is left alone (RETURNING nothing); an expired one is taken over.
+    this.#claim = db.prepare<[string, string, number, number], { uuid: string }>(
+      `INSERT INTO zerog_idempotency (key, uuid, expires_at_ms) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET uuid = excluded.uuid, expires_at_ms = excluded.expires_at_ms
+       WHERE zerog_idempotency.expires_at_ms <= ? RETURNING uuid`,
+    );
+    this.#claimed = db.prepare<[string], { uuid: string }>("SELECT uuid FROM zerog_idempotency WHERE key = ?");
+    this.#purgeKeys = db.prepare<[number, number]>(
+      `DELETE FROM zerog_idempotency WHERE key IN
+         (SELECT key FROM zerog_idempotency WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?)`,
+    );
+    this.#release = db.prepare<[string, string]>("DELETE FROM zerog_idempotency WHERE key = ? AND uuid = ?");
   }
 
   async create(doc: JobDocument): Promise<Cas> {
@@ -114,16 +143,30 @@ export class SqliteDatastore implements Datastore {
 
   async list(query: ListJobsQuery): Promise<JobDocument[]> {
     this.#open();
-    const before = query.createdBefore ?? NO_CURSOR;
+    const { createdAt, uuid } = query.before ?? NO_CURSOR;
     const limit = query.limit ?? LIST_DEFAULT_LIMIT;
     const { jobType, state } = query;
     let rows: DocRow[];
     if (jobType !== undefined && state !== undefined)
-      rows = this.#list.byTypeAndState.all(jobType, state, before, limit);
-    else if (jobType !== undefined) rows = this.#list.byType.all(jobType, before, limit);
-    else if (state !== undefined) rows = this.#list.byState.all(state, before, limit);
-    else rows = this.#list.all.all(before, limit);
+      rows = this.#list.byTypeAndState.all(jobType, state, createdAt, uuid, limit);
+    else if (jobType !== undefined) rows = this.#list.byType.all(jobType, createdAt, uuid, limit);
+    else if (state !== undefined) rows = this.#list.byState.all(state, createdAt, uuid, limit);
+    else rows = this.#list.all.all(createdAt, uuid, limit);
     return rows.map((r) => JSON.parse(r.doc) as JobDocument);
+  }
+
+  /** One savepoint of the group commit: purge a few expired keys, then insert or take over, then read. */
+  async claimIdempotencyKey(claim: IdempotencyClaim): Promise<string> {
+    if (this.#closed) return Promise.reject(new ClosedError("sqlite datastore"));
+    return this.#conn.write(() => {
+      this.#purgeKeys.run(claim.nowMs, IDEMPOTENCY_PURGE_BATCH);
+      const row = this.#claim.get(claim.key, claim.uuid, claim.expiresAtMs, claim.nowMs);
+      return row?.uuid ?? this.#claimed.get(claim.key)?.uuid ?? claim.uuid;
+    });
+  }
+
+  async releaseIdempotencyKey(key: string, uuid: string): Promise<void> {
+    await this.#write(() => this.#release.run(key, uuid));
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,95 @@
+import type { Command } from "commander";
+import { InvalidConfigError } from "../errors.ts";
+import type { JobDocument } from "../job/document.ts";
+import { isJobStatus, JOB_STATUSES, statusOf } from "../job/job-status.ts";
+import type { JobPage } from "../server/routes/list-jobs.ts";
+import { callApi, DEFAULT_API_URL } from "./api-client.ts";
+
+const urlOption = [
+  "--url <url>",
+  "the ZeroG server's API (env ZEROG_URL)",
+  process.env.ZEROG_URL ?? DEFAULT_API_URL,
+] as const;
+
+/** Events `zerog status` prints (the newest). */
+const STATUS_EVENTS = 5;
+
+/** `zerog status UUID`, `zerog jobs`, `zerog cancel UUID`: the jobs endpoints of the REST API. */
+export function registerJobCommands(program: Command): void {
+  program
+    .command("status <uuid>")
+    .description("show a job's state, progress, result and latest events (GET /dump/UUID)")
+    .option(...urlOption)
+    .option("--json", "print the whole document, logs included, as JSON")
+    .action(async (uuid: string, flags: { url: string; json?: boolean }) => {
+      const doc = (await callApi(flags.url, "GET", `dump/${encodeURIComponent(uuid)}?showLogs=true`)) as JobDocument;
+      console.log(flags.json ? JSON.stringify(doc, null, 2) : formatStatus(doc));
+    });
+
+  program
+    .command("jobs")
+    .description("list jobs newest first (GET /jobs), a page at a time")
+    .option(...urlOption)
+    .option("--state <state>", `only jobs in this state: ${JOB_STATUSES.join(", ")}`)
+    .option("--type <type>", "only jobs of this type")
+    .option("--limit <n>", "jobs per page (1-500)", "20")
+    .option("--cursor <cursor>", "the page after this cursor (printed under the previous page)")
+    .option("--json", "print GET /jobs's answer as JSON")
+    .action(
+      async (flags: { url: string; state?: string; type?: string; limit: string; cursor?: string; json?: boolean }) => {
+        if (flags.state !== undefined && !isJobStatus(flags.state))
+          throw new InvalidConfigError(`--state must be one of ${JOB_STATUSES.join(", ")}, got '${flags.state}'`);
+        const query = new URLSearchParams({ limit: flags.limit });
+        if (flags.state !== undefined) query.set("state", flags.state);
+        if (flags.type !== undefined) query.set("type", flags.type);
+        if (flags.cursor !== undefined) query.set("cursor", flags.cursor);
+        const page = (await callApi(flags.url, "GET", `jobs?${query}`)) as JobPage;
+        console.log(flags.json ? JSON.stringify(page, null, 2) : formatJobs(page));
+      },
+    );
+
+  program
+    .command("cancel <uuid>")
+    .description("cancel a waiting job, or kill a running one (DELETE /job/UUID): result 410")
+    .option(...urlOption)
+    .action(async (uuid: string, flags: { url: string }) => {
+      const r = (await callApi(flags.url, "DELETE", `job/${encodeURIComponent(uuid)}`)) as { result: string };
+      console.log(
+        r.result === "stopping" ? `${uuid}: running; its worker is stopping it (result 410)` : `${uuid}: ${r.result}`,
+      );
+    });
+}
+
+/** `zerog status`'s plain lines. */
+export function formatStatus(d: JobDocument): string {
+  const lines = [
+    `${d.uuid}  ${d.jobType}`,
+    `state      ${statusOf(d)}`,
+    `progress   ${Math.round(d.completeness * 100)}%`,
+    `result     ${d.resultCode === -1 ? "-" : d.resultCode}`,
+    `created    ${d.createdAt}${d.finishedAt ? `  finished ${d.finishedAt}` : ""}`,
+    `attempt    ${d.attempt}  errors ${d.errorCount}${d.workerId ? `  worker ${d.workerId}` : ""}`,
+  ];
+  const events = d.events.slice(-STATUS_EVENTS);
+  if (events.length > 0) lines.push("events", ...events.map((e) => `  ${e.timeStamp}  ${e.msg}`));
+  const lastError = d.errors.at(-1);
+  if (lastError) lines.push(`last error ${lastError.errorCode} ${lastError.msg.split("\n")[0]}`);
+  return lines.join("\n");
+}
+
+/** `zerog jobs`'s table, and the command for the next page. */
+export function formatJobs(page: JobPage): string {
+  if (page.jobs.length === 0) return "no jobs";
+  const lines = page.jobs.map((j) =>
+    [
+      j.uuid,
+      j.state.padEnd(8),
+      `${String(Math.round(j.completeness * 100)).padStart(3)}%`,
+      String(j.resultCode === -1 ? "-" : j.resultCode).padStart(3),
+      j.createdAt,
+      j.jobType,
+    ].join("  "),
+  );
+  if (page.nextCursor) lines.push(`more: --cursor ${page.nextCursor}`);
+  return lines.join("\n");
+}
