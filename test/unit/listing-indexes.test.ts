@@ -8,13 +8,11 @@ import { tempDbPath } from "../helpers/sqlite-temp.ts";
 describe("SQLite listing indexes", () => {
   it("repeats the status expression of schema.sql's indexes word for word", () => {
     const schema = readFileSync(new URL("../../src/sqlite/schema.sql", import.meta.url), "utf8");
-    for (const name of ["zerog_jobs_by_status", "zerog_jobs_by_type_status"]) {
-      const line = schema.split("\n").find((l) => l.includes(`INDEX IF NOT EXISTS ${name} `));
-      expect(line, name).toContain(STATUS_SQL);
-    }
+    const line = schema.split("\n").find((l) => l.includes("INDEX IF NOT EXISTS zerog_jobs_by_status "));
+    expect(line).toContain(STATUS_SQL);
   });
 
-  it("plans every filter combination as an index search, with no sort", async () => {
+  it("plans every filter combination as an index range read, with no sort", async () => {
     const path = tempDbPath();
     const store = createSqliteDatastore({ path });
     const conn = openSqliteConnection({ path });
@@ -30,10 +28,15 @@ describe("SQLite listing indexes", () => {
     expect(plan("")).toMatch(/USING INDEX zerog_jobs_by_created_uuid/);
     expect(plan("job_type = ? AND", "t")).toMatch(/USING INDEX zerog_jobs_by_type_created/);
     expect(plan(`${STATUS_SQL} = ? AND`, "failed")).toMatch(/USING INDEX zerog_jobs_by_status/);
+    // Type and status: one of the two indexes, newest first, the other condition tested on the way.
     expect(plan(`job_type = ? AND ${STATUS_SQL} = ? AND`, "t", "failed")).toMatch(
-      /USING INDEX zerog_jobs_by_type_status/,
+      /USING INDEX zerog_jobs_by_(type_created|status)/,
     );
-    for (const p of [plan(""), plan(`${STATUS_SQL} = ? AND`, "killed")])
+    for (const p of [
+      plan(""),
+      plan(`${STATUS_SQL} = ? AND`, "killed"),
+      plan(`job_type = ? AND ${STATUS_SQL} = ? AND`, "t", "failed"),
+    ])
       expect(p).not.toMatch(/TEMP B-TREE|SCAN zerog_jobs$/);
     await conn.release();
     await store.close();

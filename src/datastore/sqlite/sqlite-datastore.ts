@@ -9,8 +9,8 @@ const LIST_DEFAULT_LIMIT = 50;
 /** Sorts after every ISO-8601 time, so "no cursor" is just a cursor past the end. */
 const NO_CURSOR = { createdAt: "\uffff", uuid: "" };
 /**
- * A job's status (src/job/job-status.ts) in SQL: exactly the expression of the indexes
- * zerog_jobs_by_status and zerog_jobs_by_type_status in src/sqlite/schema.sql, which SQLite uses
+ * A job's status (src/job/job-status.ts) in SQL: exactly the expression of the index
+ * zerog_jobs_by_status in src/sqlite/schema.sql, which SQLite uses
  * only for a query that repeats it (a unit test checks they agree). The doc is parsed only for
  * finished rows.
  */
