@@ -16,6 +16,7 @@ import { type JobEventsOptions, registerEventRoutes } from "./routes/job-events.
 import { registerListRoutes } from "./routes/list-jobs.ts";
 import { registerOpsRoutes } from "./routes/ops.ts";
 import { registerReadRoutes } from "./routes/read-job.ts";
+import { registerUiRoutes } from "./routes/ui.ts";
 import { registerWorkerRoutes } from "./routes/workers.ts";
 
 export interface AppOptions {
@@ -99,6 +100,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
   registerListRoutes(app, opts.client);
   registerCancelRoutes(app, opts.client);
   registerEventRoutes(app, opts.client, opts.events);
+  registerUiRoutes(app);
   if (opts.manager) registerWorkerRoutes(app, opts.manager);
   registerOpsRoutes(app, {
     health: opts.health ?? (async () => ({ status: "ok", backend: "up", tookMs: 0 })),

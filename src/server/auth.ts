@@ -11,13 +11,13 @@ export interface AuthOptions {
 
 /** Read-only, but management: guarded whenever a token is set. */
 const MANAGEMENT_READS = /^\/(workers|hosts|metrics)(\/|$|\?)/;
-/** Never guarded: load balancers and orchestrators probe it without credentials. */
-const OPEN = /^\/health(\/|$|\?)/;
+/** Never guarded: /health (probed without credentials) and the dashboard's files at / and /ui (no data). */
+const OPEN = /^\/((health|ui)(\/|$|\?)|$|\?)/;
 
 /**
  * With an API token set, every mutating request (anything but GET, HEAD and OPTIONS) and every
  * management read (fleet, metrics) needs `Authorization: Bearer <token>`, compared in constant
- * time; other reads too with `protectReads`. CORS preflights and /health stay open.
+ * time; other reads too with `protectReads`. CORS preflights, /health and the dashboard stay open.
  */
 export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
   const expected = digest(opts.token);

@@ -18,6 +18,9 @@ export function startHeartbeat(
         if (isZeroGError(err, "ZEROG_ENTRY_LOST")) {
           clearInterval(timer);
           onLost(err);
+        } else if (isZeroGError(err, "ZEROG_CLOSED")) {
+          // The worker stopped while this run went on: the queue is closed for good.
+          clearInterval(timer);
         } else onError(err);
       });
     },

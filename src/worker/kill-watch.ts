@@ -1,4 +1,5 @@
 import type { Datastore } from "../datastore/contract.ts";
+import { isZeroGError } from "../errors.ts";
 
 /** The abort reason of a run stopped because a user killed its job. */
 export class KilledByUserError extends Error {
@@ -21,11 +22,18 @@ export function startKillWatch(
   onError: (err: unknown) => void,
 ): { stop(): void } {
   const timer = setInterval(() => {
-    datastore.read(uuid).then((read) => {
-      if (!read?.value.killRequested) return;
-      clearInterval(timer);
-      onKill(new KilledByUserError(uuid));
-    }, onError);
+    datastore.read(uuid).then(
+      (read) => {
+        if (!read?.value.killRequested) return;
+        clearInterval(timer);
+        onKill(new KilledByUserError(uuid));
+      },
+      (err: unknown) => {
+        // A run that outlived its worker's stop: the datastore is closed, and nothing can be read again.
+        if (isZeroGError(err, "ZEROG_CLOSED")) clearInterval(timer);
+        else onError(err);
+      },
+    );
   }, pollMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };

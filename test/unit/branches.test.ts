@@ -81,7 +81,7 @@ describe("job branches in the registry", () => {
   });
 
   it("a branch starting like another route (/workers, /job, …) fails the server's start", async () => {
-    for (const top of ["workers", "job", "progress", "jobtypes", "docs"]) {
+    for (const top of ["workers", "job", "progress", "jobtypes", "docs", "ui"]) {
       const backend = new SeparateBackend(new MemoryDatastore(), new MemoryQueue(), { fleet: new MemoryFleetStore() });
       const server = new Server({ jobs: [job("t", `${top}/sub`)], backend, concurrency: 0 });
       await expect(server.start()).rejects.toThrow(
