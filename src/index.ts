@@ -1,5 +1,5 @@
-/** ZeroG: public exports only. */
-export { z } from "zod";
+/** ZeroG: public exports only. Job modules' part (BaseJob, z, result codes, control flow) is also `zerog/job`. */
+
 export { DEFAULT_BACKEND_URL } from "./backend/backend-url.ts";
 export type { Backend } from "./backend/contract.ts";
 export { type BackendUrls, openBackend } from "./backend/open-backend.ts";
@@ -22,24 +22,6 @@ export {
   WorkerManager,
 } from "./fleet/worker-manager.ts";
 export { type Clock, ManualClock, systemClock } from "./internal/clock.ts";
-export { BaseJob, type JobClass, type JobContext, type ParamsSchema } from "./job/base-job.ts";
-export {
-  ErrorContinue,
-  ErrorFinish,
-  JobControlError,
-  WarningContinue,
-  WarningFinish,
-} from "./job/control-flow.ts";
-export {
-  type ErrorEntry,
-  INTERNAL_ERROR,
-  type JobDocument,
-  type JobState,
-  KILLED_BY_USER,
-  type LogEntry,
-  NO_RESULT,
-  SUCCESS,
-} from "./job/document.ts";
 export {
   type CreateJobOptions,
   JobClient,
@@ -49,6 +31,7 @@ export {
 } from "./job/job-client.ts";
 export { JOB_STATUSES, type JobStatus, statusOf } from "./job/job-status.ts";
 export { JobRegistry } from "./job/registry.ts";
+export * from "./job-api.ts";
 export type {
   EntryStats,
   PutOptions,

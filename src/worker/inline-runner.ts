@@ -1,16 +1,8 @@
-import type { Datastore } from "../datastore/contract.ts";
-import { isZeroGError } from "../errors.ts";
-import type { Clock } from "../internal/clock.ts";
 import { describeThrown } from "../job/control-flow.ts";
-import { DocumentWriter } from "../job/document-writer.ts";
+import { flushRun, type RunWriterOptions, runWriter } from "./run-writer.ts";
 import type { JobRunner, RunReport, RunRequest } from "./runner.ts";
 
-export interface InlineRunnerOptions {
-  datastore: Datastore;
-  clock: Clock;
-  progressFlushMs: number;
-  onFlushError?: (err: unknown) => void;
-}
+export type InlineRunnerOptions = RunWriterOptions;
 
 /** Runs jobs in this process: fastest, but a job that blocks the event loop blocks the worker. */
 export class InlineRunner implements JobRunner {
@@ -22,13 +14,7 @@ export class InlineRunner implements JobRunner {
 
   async run(req: RunRequest): Promise<RunReport> {
     const signal = req.abort.signal;
-    const writer = new DocumentWriter(this.#opts.datastore, req.doc, req.cas, {
-      attempt: req.attempt,
-      clock: this.#opts.clock,
-      flushIntervalMs: this.#opts.progressFlushMs,
-      onFenced: (err) => req.abort.abort(err),
-      ...(this.#opts.onFlushError ? { onFlushError: this.#opts.onFlushError } : {}),
-    });
+    const writer = runWriter(this.#opts, req);
     let result: { ok: true; value: unknown } | { ok: false; error: unknown };
     let job: InstanceType<RunRequest["jobClass"]> | undefined;
     try {
@@ -39,11 +25,10 @@ export class InlineRunner implements JobRunner {
     }
     try {
       job?.flushTicks();
-      await writer.flush();
-    } catch (err) {
-      // Backend trouble is left to the outcome write, which sends the whole document again.
-      if (!isZeroGError(err, "ZEROG_FENCED")) this.#opts.onFlushError?.(err);
+    } catch {
+      // Fenced off: nothing more of this run is recorded.
     }
+    await flushRun(writer, this.#opts);
     if (writer.fenced) return { kind: "fenced", message: writer.fenced.message };
     return result.ok
       ? { kind: "returned", value: result.value, doc: writer.doc, cas: writer.cas }

@@ -1,17 +1,11 @@
-import type { Datastore } from "../../datastore/contract.ts";
 import { InvalidConfigError, isZeroGError } from "../../errors.ts";
-import type { Clock } from "../../internal/clock.ts";
-import { DocumentWriter } from "../../job/document-writer.ts";
 import { mutationOf } from "../../job/job-ops.ts";
+import { flushRun, type RunWriterOptions, runWriter } from "../run-writer.ts";
 import type { JobRunner, RunReport, RunRequest } from "../runner.ts";
 import { childEntry } from "./child-entry.ts";
 import { JobProcess, type ProcessRunEnd } from "./job-process.ts";
 
-export interface ProcessRunnerOptions {
-  datastore: Datastore;
-  clock: Clock;
-  progressFlushMs: number;
-  onFlushError?: (err: unknown) => void;
+export interface ProcessRunnerOptions extends RunWriterOptions {
   /** Absolute paths of the modules exporting the job classes; each job process loads them. */
   modules: string[];
   /** Warm processes kept ready: one per worker slot. */
@@ -69,13 +63,7 @@ export class ProcessRunner implements JobRunner {
     } catch (err) {
       return { kind: "died", reason: `no job process: ${(err as Error).message}`, doc: req.doc, cas: req.cas };
     }
-    const writer = new DocumentWriter(this.#opts.datastore, req.doc, req.cas, {
-      attempt: req.attempt,
-      clock: this.#opts.clock,
-      flushIntervalMs: this.#opts.progressFlushMs,
-      onFenced: (err) => req.abort.abort(err),
-      ...(this.#opts.onFlushError ? { onFlushError: this.#opts.onFlushError } : {}),
-    });
+    const writer = runWriter(this.#opts, req);
     // Its last job: start the replacement now, so it is warm when this run ends.
     if (proc.jobsRun + 1 >= this.#opts.recycleAfterJobs && !this.#closed) this.#warm.push(this.#spawn());
     this.#busy.add(proc);
@@ -90,12 +78,7 @@ export class ProcessRunner implements JobRunner {
     });
     this.#busy.delete(proc);
     this.#release(proc);
-    try {
-      await writer.flush();
-    } catch (err) {
-      // Backend trouble is left to the outcome write, which sends the whole document again.
-      if (!isZeroGError(err, "ZEROG_FENCED")) this.#opts.onFlushError?.(err);
-    }
+    await flushRun(writer, this.#opts);
     if (writer.fenced) return { kind: "fenced", message: writer.fenced.message };
     const at = { doc: writer.doc, cas: writer.cas };
     if (end.kind === "died") return { kind: "died", reason: end.reason, ...at };
