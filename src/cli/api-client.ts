@@ -3,6 +3,13 @@ import { ZeroGError } from "../errors.ts";
 /** Where the CLI finds a running server's REST API. */
 export const DEFAULT_API_URL = "http://127.0.0.1:8888";
 
+/** Every client command's `--url` option: flags, description, default (ZEROG_URL, else the local server). */
+export const URL_OPTION = [
+  "--url <url>",
+  "the ZeroG server's API (env ZEROG_URL)",
+  process.env.ZEROG_URL ?? DEFAULT_API_URL,
+] as const;
+
 /**
  * Calls a ZeroG server's REST API, with `Authorization: Bearer $ZEROG_API_TOKEN` when that is
  * set; an error answer becomes a ZeroGError with the server's

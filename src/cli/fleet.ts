@@ -1,25 +1,19 @@
 import type { Command } from "commander";
 import { InvalidConfigError } from "../errors.ts";
 import type { FleetOverview, HostSummary } from "../fleet/worker-manager.ts";
-import { callApi, DEFAULT_API_URL } from "./api-client.ts";
+import { callApi, URL_OPTION } from "./api-client.ts";
 
 interface ApiFlags {
   url: string;
   json?: boolean;
 }
 
-const urlOption = [
-  "--url <url>",
-  "the ZeroG server's API (env ZEROG_URL)",
-  process.env.ZEROG_URL ?? DEFAULT_API_URL,
-] as const;
-
 /** `zerog workers`, `zerog drain|undrain|retire HOST`, `zerog kill UUID`: SPEC §7 through a server's REST API. */
 export function registerFleet(program: Command): void {
   program
     .command("workers")
     .description("list live workers per host, whether each host is drained, and the queue depth")
-    .option(...urlOption)
+    .option(...URL_OPTION)
     .option("--json", "print GET /workers as JSON")
     .action(async (flags: ApiFlags) => {
       const overview = (await callApi(flags.url, "GET", "workers")) as FleetOverview;
@@ -36,7 +30,7 @@ export function registerFleet(program: Command): void {
             ? "let the host's workers take jobs again"
             : "drain the host's workers for good (cannot be undone)",
       )
-      .option(...urlOption)
+      .option(...URL_OPTION)
       .option("--wait [seconds]", "wait until the host is drained (default 600 s)")
       .action(async (host: string, flags: ApiFlags & { wait?: string | boolean }) => {
         const waitMs = waitFlag(flags.wait);
@@ -56,7 +50,7 @@ export function registerFleet(program: Command): void {
   program
     .command("kill <uuid>")
     .description("kill a job: error 410 'Killed by user'")
-    .option(...urlOption)
+    .option(...URL_OPTION)
     .action(async (uuid: string, flags: ApiFlags) => {
       const r = (await callApi(flags.url, "POST", `job/${encodeURIComponent(uuid)}/kill`)) as { result: string };
       console.log(`${uuid}: ${r.result}`);

@@ -3,13 +3,7 @@ import { InvalidConfigError } from "../errors.ts";
 import type { JobDocument } from "../job/document.ts";
 import { isJobStatus, JOB_STATUSES, statusOf } from "../job/job-status.ts";
 import type { JobPage } from "../server/routes/list-jobs.ts";
-import { callApi, DEFAULT_API_URL } from "./api-client.ts";
-
-const urlOption = [
-  "--url <url>",
-  "the ZeroG server's API (env ZEROG_URL)",
-  process.env.ZEROG_URL ?? DEFAULT_API_URL,
-] as const;
+import { callApi, URL_OPTION } from "./api-client.ts";
 
 /** Events `zerog status` prints (the newest). */
 const STATUS_EVENTS = 5;
@@ -19,7 +13,7 @@ export function registerJobCommands(program: Command): void {
   program
     .command("status <uuid>")
     .description("show a job's state, progress, result and latest events (GET /dump/UUID)")
-    .option(...urlOption)
+    .option(...URL_OPTION)
     .option("--json", "print the whole document, logs included, as JSON")
     .action(async (uuid: string, flags: { url: string; json?: boolean }) => {
       const doc = (await callApi(flags.url, "GET", `dump/${encodeURIComponent(uuid)}?showLogs=true`)) as JobDocument;
@@ -29,7 +23,7 @@ export function registerJobCommands(program: Command): void {
   program
     .command("jobs")
     .description("list jobs newest first (GET /jobs), a page at a time")
-    .option(...urlOption)
+    .option(...URL_OPTION)
     .option("--state <state>", `only jobs in this state: ${JOB_STATUSES.join(", ")}`)
     .option("--type <type>", "only jobs of this type")
     .option("--limit <n>", "jobs per page (1-500)", "20")
@@ -51,7 +45,7 @@ export function registerJobCommands(program: Command): void {
   program
     .command("cancel <uuid>")
     .description("cancel a waiting job, or kill a running one (DELETE /job/UUID): result 410")
-    .option(...urlOption)
+    .option(...URL_OPTION)
     .action(async (uuid: string, flags: { url: string }) => {
       const r = (await callApi(flags.url, "DELETE", `job/${encodeURIComponent(uuid)}`)) as { result: string };
       console.log(

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { callApi, DEFAULT_API_URL } from "./api-client.ts";
+import { callApi, URL_OPTION } from "./api-client.ts";
 
 /** One row of `GET /jobtypes`. */
 interface JobTypeRow {
@@ -16,7 +16,7 @@ export function registerJobTypes(program: Command): void {
   program
     .command("jobtypes")
     .description("list the server's job types: discovery path, params (? = optional) and description")
-    .option("--url <url>", "the ZeroG server's API (env ZEROG_URL)", process.env.ZEROG_URL ?? DEFAULT_API_URL)
+    .option(...URL_OPTION)
     .option("--json", "print GET /jobtypes as JSON (each type's params JSON Schema included)")
     .action(async (flags: { url: string; json?: boolean }) => {
       const rows = (await callApi(flags.url, "GET", "jobtypes")) as JobTypeRow[];

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { InvalidConfigError } from "../errors.ts";
-import { callApi, DEFAULT_API_URL } from "./api-client.ts";
+import { callApi, URL_OPTION } from "./api-client.ts";
 
 /** `zerog submit`'s flags (as commander parses them). */
 export interface SubmitFlags {
@@ -48,7 +48,7 @@ export function registerSubmit(program: Command): Command {
   return program
     .command("submit <type> [params]")
     .description("create a job: POST /job/TYPE with the JSON params; prints its uuid")
-    .option("--url <url>", "the ZeroG server's API (env ZEROG_URL)", process.env.ZEROG_URL ?? DEFAULT_API_URL)
+    .option(...URL_OPTION)
     .option("--delay <seconds>", "seconds before the job may start")
     .option("--priority <n>", "queue priority, lower is more urgent (default 1024)")
     .option("--idempotency-key <key>", "a repeat with this key within 24 h answers the first job's uuid")

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { cancelJob } from "../../job/cancel-job.ts";
 import type { JobClient } from "../../job/job-client.ts";
-import { checkedUuid } from "./read-job.ts";
+import { checkedUuid } from "./uuid.ts";
 
 /**
  * DELETE /job/{uuid}: 200 `{uuid, result: "cancelled"}` for a waiting job (or one already

@@ -4,7 +4,7 @@ import { isZeroGError } from "../../errors.ts";
 import type { JobClient } from "../../job/job-client.ts";
 import { diffDocument, formatSse, startCursor } from "../events/job-stream.ts";
 import { JOB_WATCHER_DEFAULTS, JobWatcher, type JobWatcherOptions } from "../events/job-watcher.ts";
-import { checkedUuid } from "./read-job.ts";
+import { checkedUuid } from "./uuid.ts";
 
 export interface JobEventsOptions extends JobWatcherOptions {
   /** A `: keep-alive` comment this often keeps proxies from closing a quiet stream. @defaultValue 15000 */

@@ -1,14 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { JobNotFoundError } from "../../errors.ts";
 import type { JobClient } from "../../job/job-client.ts";
-
-/** Checked before any lookup, so a malformed id never reaches the datastore. */
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function checkedUuid(uuid: string): string {
-  if (!UUID_PATTERN.test(uuid)) throw new JobNotFoundError(uuid);
-  return uuid.toLowerCase();
-}
+import { checkedUuid } from "./uuid.ts";
 
 type UuidRoute = { Params: { uuid: string } };
 
