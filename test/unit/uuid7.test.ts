@@ -14,4 +14,9 @@ describe("uuidv7", () => {
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(Array.from({ length: 10_000 }, () => uuidv7(42))).size).toBe(10_000);
   });
+
+  it("sorts ids made within one millisecond in the order they were made", () => {
+    const ids = Array.from({ length: 2000 }, () => uuidv7(1_700_000_000_123));
+    expect([...ids].sort()).toEqual(ids);
+  });
 });
