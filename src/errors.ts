@@ -198,3 +198,11 @@ export class ClosedError extends ZeroGError {
 export function isZeroGError(err: unknown, code?: ErrorCode): err is ZeroGError {
   return err instanceof ZeroGError && (code === undefined || err.code === code);
 }
+
+/**
+ * The backend cannot serve now (down, or stalled past its time limit), as opposed to refusing
+ * the call: worth retrying once it answers again.
+ */
+export function isBackendUnavailable(err: unknown): boolean {
+  return isZeroGError(err, "ZEROG_BACKEND_DOWN");
+}

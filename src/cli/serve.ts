@@ -56,7 +56,11 @@ export function registerServe(program: Command): void {
     .option("--recycle-memory <mb>", "replace a job process whose memory is above this after a job", "512")
     .option("--memory-limit <mb>", "heap limit of each job process (0: Node's default)", "0")
     .option("--job-timeout <seconds>", "kill a job process whose run takes longer (0: no limit)", "0")
-    .option("--worker-ttl <seconds>", "a worker not heard from for this long drops out of the fleet view", "10")
+    .option(
+      "--worker-ttl <seconds>",
+      "a worker not heard from for this long counts as dead: it drops out of the fleet view and its jobs run elsewhere",
+      "10",
+    )
     .option("--shutdown-grace <seconds>", "on SIGTERM, how long running jobs may finish before being handed back", "10")
     .option(
       "--api-token <token>",

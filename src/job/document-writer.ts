@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import type { Cas, Datastore } from "../datastore/contract.ts";
 import { FencedError, isZeroGError, JobNotFoundError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
@@ -58,6 +59,12 @@ export class DocumentWriter implements JobWriter {
   #timer: NodeJS.Timeout | null = null;
   #inflight: Promise<void> | null = null;
   #fenced: FencedError | null = null;
+  /**
+   * The document as sent by a write that failed without an answer (the connection dropped): it
+   * may have landed all the same. If the store then holds exactly this, it did, and must not be
+   * written again on top of itself (log entries would be recorded twice).
+   */
+  #unanswered: unknown = null;
 
   constructor(store: Datastore, doc: JobDocument, cas: Cas, opts: DocumentWriterOptions) {
     this.#store = store;
@@ -135,18 +142,37 @@ export class DocumentWriter implements JobWriter {
       try {
         this.#cas = await (write ? write(this.#doc, this.#cas) : this.#store.replace(this.#doc, this.#cas));
         this.#unsaved.splice(0, sent);
+        this.#unanswered = null;
         return;
       } catch (err) {
-        if (!isZeroGError(err, "ZEROG_CAS_MISMATCH") || round >= maxRetries) throw err;
+        if (!isZeroGError(err, "ZEROG_CAS_MISMATCH")) {
+          // As the store would give it back: JSON, without undefined fields.
+          this.#unanswered = JSON.parse(JSON.stringify(this.#doc));
+          throw err;
+        }
+        if (round >= maxRetries) throw err;
       }
-      await this.#rebase();
+      if (await this.#rebase()) {
+        this.#unsaved.splice(0, sent);
+        return;
+      }
     }
   }
 
-  /** Someone else wrote the document: take theirs, check we still own the job, re-apply ours. */
-  async #rebase(): Promise<void> {
+  /**
+   * Someone else wrote the document: take theirs, check we still own the job, re-apply ours.
+   * True when "someone else" was our own unanswered write, which landed: nothing to re-apply.
+   */
+  async #rebase(): Promise<boolean> {
     const fresh = await this.#store.read(this.#doc.uuid);
     if (!fresh) throw new JobNotFoundError(this.#doc.uuid);
+    const landed = this.#unanswered !== null && isDeepStrictEqual(fresh.value, this.#unanswered);
+    this.#unanswered = null;
+    if (landed) {
+      this.#doc = fresh.value;
+      this.#cas = fresh.cas;
+      return true;
+    }
     const refusal = this.#opts.refuseIf?.(fresh.value) ?? null;
     if (fresh.value.attempt !== this.#opts.attempt || refusal !== null) {
       this.#fenced = new FencedError(this.#doc.uuid, this.#opts.attempt, fresh.value.attempt, refusal);
@@ -156,5 +182,6 @@ export class DocumentWriter implements JobWriter {
     this.#doc = fresh.value;
     this.#cas = fresh.cas;
     for (const m of this.#unsaved) m(this.#doc);
+    return false;
   }
 }

@@ -80,6 +80,36 @@ export interface Queue {
   /** Stats of one entry, or null when it does not exist. */
   entryStats(id: QueueEntryId): Promise<EntryStats | null>;
   stats(queue: string): Promise<QueueStats>;
+  /**
+   * Ends the reservation of entry `id` now, as if its TTR had passed: the entry is reservable at
+   * once (its next reserve counts a timeout) and waiting reservers are woken. Resolves false when
+   * the entry is not reserved (or gone). For a worker whose server died: the fleet knows it is
+   * dead long before its TTR would pass. Absent on queues whose server releases a dead holder's
+   * reservations by itself (Beanstalkd, when the holder's connection closes).
+   */
+  expire?(id: QueueEntryId): Promise<boolean>;
   /** Ends any pending reserve with null and closes connections. */
   close(): Promise<void>;
+  /**
+   * The body of entry `id`, whatever its state, or null when there is no such entry. Tells an
+   * entry that is still there from one that was lost, also where ids start again after a restart
+   * (Beanstalkd without a binlog), so that `id` may now name another job's entry. Optional: the
+   * reconciler (src/backend/reconciler.ts) falls back to `entryStats`, which cannot tell a
+   * reused id and so takes it for the job's entry (the job is then not put again).
+   */
+  peek?(id: QueueEntryId): Promise<string | null>;
+  /**
+   * Which run of the queue's server is answering: the id changes whenever the server restarts
+   * (and may have lost entries). Optional: without it, each reconcile pass checks every waiting
+   * job's entry instead of only after a restart.
+   */
+  instance?(): Promise<QueueInstance>;
+}
+
+/** One run of a queue server, as `Queue.instance` reports it. */
+export interface QueueInstance {
+  /** Changes whenever the server restarts. */
+  id: string;
+  /** Seconds since the server started. */
+  uptimeSeconds: number;
 }

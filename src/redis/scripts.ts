@@ -14,6 +14,7 @@ export type ScriptName =
   | "q-delete"
   | "q-release"
   | "q-touch"
+  | "q-expire"
   | "q-bury"
   | "q-kick"
   | "q-stats"
@@ -34,6 +35,7 @@ const SCRIPT_NAMES: readonly ScriptName[] = [
   "q-delete",
   "q-release",
   "q-touch",
+  "q-expire",
   "q-bury",
   "q-kick",
   "q-stats",

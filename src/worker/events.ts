@@ -5,6 +5,10 @@ export interface WorkerEventMap {
   "job:requeued": [{ uuid: string; jobType: string; delaySeconds: number }];
   /** A newer attempt took the job over; this run's result was discarded. */
   "job:fenced": [{ uuid: string; jobType: string; attempt: number }];
+  /** An entry came back while its job still runs on a live worker (`runningOn`): released for `delaySeconds`, not run. */
+  "job:deferred": [{ uuid: string; jobType: string; runningOn: string; delaySeconds: number }];
+  /** A dead worker's running job went back to the queue (its entry's lease was ended), to run again elsewhere. */
+  "job:rescued": [{ uuid: string; entryId: string; deadWorker: string }];
   /** An entry whose job could not be loaded was released to try later, or buried for good. */
   "entry:unloadable": [{ entryId: string; reason: string; action: "released" | "buried" }];
   /** Something failed outside any job (the backend, most likely); the worker carries on. */

@@ -35,7 +35,19 @@ export class FleetMember {
     this.#o = opts;
   }
 
-  start(): void {
+  /**
+   * Announces the worker once and then keeps it announced. Resolves after the first announcement
+   * (or its failure, which the loop retries): a worker must be in the fleet before it starts a
+   * run, or a run of an unannounced worker could be taken for a dead one's.
+   */
+  async start(): Promise<void> {
+    if (this.#loop) return;
+    try {
+      await this.#tick();
+    } catch (err) {
+      this.#dirty = true;
+      this.#o.onError(err);
+    }
     this.#loop ??= this.#run();
   }
 

@@ -1,8 +1,10 @@
 import type { EventEmitter } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Backend, ReservedJob } from "../backend/contract.ts";
 import type { Cas } from "../datastore/contract.ts";
-import { isZeroGError } from "../errors.ts";
+import { isBackendUnavailable, isZeroGError } from "../errors.ts";
+import type { WorkerRecord } from "../fleet/contract.ts";
 import { followAbort } from "../internal/abort.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { JobClass } from "../job/base-job.ts";
@@ -17,6 +19,7 @@ import { KilledByUserError, startKillWatch } from "./kill-watch.ts";
 import { type LoadedJob, loadJob } from "./load-job.ts";
 import type { ResolvedWorkerOptions } from "./options.ts";
 import { outcomeOf } from "./outcome.ts";
+import { liveRunOwner } from "./run-owner.ts";
 import type { JobRunner, RunReport } from "./runner.ts";
 
 export interface EntryContext {
@@ -71,31 +74,43 @@ export async function handleEntry(
   const { attempt } = started;
   ctx.events.emit("job:started", { uuid: doc.uuid, jobType: doc.jobType, attempt });
 
-  // The job's signal fires on shutdown, on a lost reservation, or (from the runner) when fenced off.
+  // The job's signal fires on shutdown, on a user's kill, or when fenced off (kill watch, runner).
   const abort = new AbortController();
   const unlink = followAbort(abort, ctx.shutdownSignal);
   const onError = (error: unknown): void => void ctx.events.emit("worker:error", { error });
-  const heartbeat = startHeartbeat(entry, doc.queueKwargs.ttrSeconds, (err) => abort.abort(err), onError);
-  const killWatch = startKillWatch(datastore, doc.uuid, ctx.options.killPollMs, (r) => abort.abort(r), onError);
+  const onLost = (err: Error): void =>
+    logFor(ctx, doc).warn({ err, attempt }, "queue reservation lost; the run goes on, fenced by its attempt");
+  // Until the outcome is written: the entry stays ours, and the fleet record says the run goes on.
+  const heartbeat = startHeartbeat(entry, doc.queueKwargs.ttrSeconds, onLost, onError);
   const untrack = ctx.track?.({ uuid: doc.uuid, jobType: doc.jobType, abort });
-  let report: RunReport;
   try {
-    report = await ctx.runner.run({ jobClass, doc: started.doc, cas: started.cas, attempt, abort });
+    const killWatch = startKillWatch(
+      datastore,
+      { uuid: doc.uuid, attempt },
+      ctx.options.killPollMs,
+      (r) => abort.abort(r),
+      onError,
+    );
+    let report: RunReport;
+    try {
+      report = await ctx.runner.run({ jobClass, doc: started.doc, cas: started.cas, attempt, abort });
+    } finally {
+      killWatch.stop();
+      unlink();
+    }
+    if (report.kind === "fenced") {
+      logFor(ctx, doc).warn({ attempt }, report.message);
+      ctx.events.emit("job:fenced", { uuid: doc.uuid, jobType: doc.jobType, attempt });
+      return;
+    }
+    const out = writer(report.doc, report.cas, attempt);
+    const killed = abort.signal.reason instanceof KilledByUserError || report.doc.killRequested;
+    const action = killed ? killOutcome(out, isoNow(ctx)) : recordOutcome(report, out, jobClass, ctx, isoNow(ctx));
+    await recordAndSettle(out, () => undefined, entry, action, ctx, { untilWritten: true });
   } finally {
     heartbeat.stop();
-    killWatch.stop();
-    unlink();
     untrack?.();
   }
-  if (report.kind === "fenced") {
-    logFor(ctx, doc).warn({ attempt }, report.message);
-    ctx.events.emit("job:fenced", { uuid: doc.uuid, jobType: doc.jobType, attempt });
-    return;
-  }
-  const out = writer(report.doc, report.cas, attempt);
-  const killed = abort.signal.reason instanceof KilledByUserError || report.doc.killRequested;
-  const action = killed ? killOutcome(out, isoNow(ctx)) : recordOutcome(report, out, jobClass, ctx, isoNow(ctx));
-  return recordAndSettle(out, () => undefined, entry, action, ctx);
 }
 
 /**
@@ -135,6 +150,13 @@ async function startAttempt(
     return null;
   }
   if (doc.running) {
+    const now = ctx.clock.now();
+    const owner = await liveRunOwner(ctx.backend.fleet, doc, now, announceLagMs(ctx.options));
+    if (owner) {
+      // The entry came back while its run goes on elsewhere: never a second run on top of it.
+      await deferWhileRunning(entry, doc, owner, now, ctx);
+      return null;
+    }
     // The previous run never recorded an outcome: its process died (crash, OOM, kill -9).
     claim.mutate(t.addError(INTERNAL_ERROR, "job was killed", isoNow(ctx)));
     const decision = new jobClass({ writer: claim, signal: NEVER, clock: ctx.clock }).continueRunning();
@@ -226,15 +248,22 @@ function killOutcome(out: DocumentWriter, at: string): EntryAction {
   return { kind: "delete", resultCode: KILLED_BY_USER };
 }
 
-/** Records the outcome and deletes or releases the entry, together; nothing when a newer attempt owns the job. */
+/**
+ * Records the outcome and deletes or releases the entry, together; nothing when a newer attempt
+ * owns the job. With `untilWritten` (a run's outcome), a backend that is down or stalled is
+ * retried with back-off until it answers, so a finished run is never run again while its
+ * worker lives (the heartbeat keeps the entry meanwhile).
+ */
 async function recordAndSettle(
   w: DocumentWriter,
   m: Mutation,
   entry: Reserved,
   action: EntryAction,
   ctx: EntryContext,
+  opts: { untilWritten?: boolean } = {},
 ): Promise<void> {
-  const settled = await commitOrFenced(w, m, ctx, (doc, cas) => ctx.backend.settle(doc, cas, entry, action));
+  const write: DocumentWrite = (doc, cas) => ctx.backend.settle(doc, cas, entry, action);
+  const settled = await commitOrFenced(w, m, ctx, write, opts.untilWritten ? retryOutcomeWrite(w, ctx) : undefined);
   if (settled) emitSettled(ctx, w.doc, action);
 }
 
@@ -244,15 +273,60 @@ async function commitOrFenced(
   m: Mutation,
   ctx: EntryContext,
   write?: DocumentWrite,
+  retry?: (flush: () => Promise<void>) => Promise<void>,
 ): Promise<boolean> {
   try {
-    await w.commit(m, write);
+    if (retry) {
+      w.mutate(m);
+      await retry(() => w.flush(write));
+    } else await w.commit(m, write);
     return true;
   } catch (err) {
     if (!isZeroGError(err, "ZEROG_FENCED")) throw err;
     logFor(ctx, w.doc).warn({ err }, "superseded by a newer attempt; leaving the job to it");
     return false;
   }
+}
+
+/**
+ * Retries a run's outcome write while the backend is unavailable: 100 ms doubling to
+ * `maxBackoffMs` between tries, for as long as the worker lives (a closed backend ends it).
+ */
+function retryOutcomeWrite(w: DocumentWriter, ctx: EntryContext): (flush: () => Promise<void>) => Promise<void> {
+  return async (flush) => {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await flush();
+      } catch (err) {
+        if (!isBackendUnavailable(err)) throw err;
+        const backoffMs = Math.min(ctx.options.maxBackoffMs, 100 * 2 ** Math.min(tries - 1, 10));
+        logFor(ctx, w.doc).warn({ err, tries, backoffMs }, "cannot write the run's outcome yet; retrying");
+        await sleep(backoffMs);
+      }
+    }
+  };
+}
+
+/** How long a worker may take to list a run it started in its fleet record (announce + control poll, and a margin). */
+function announceLagMs(o: ResolvedWorkerOptions): number {
+  return o.announceIntervalMs + o.controlPollMs + 1000;
+}
+
+/**
+ * Gives the entry back until the live worker running its job could have stopped announcing:
+ * looked at again then, it finds the run over, or its worker dead (and the run counted killed).
+ */
+async function deferWhileRunning(
+  entry: Reserved,
+  doc: JobDocument,
+  owner: WorkerRecord,
+  now: number,
+  ctx: EntryContext,
+): Promise<void> {
+  const delaySeconds = Math.max(1, Math.ceil((owner.expiresAtMs - now) / 1000));
+  logFor(ctx, doc).info({ runningOn: owner.workerId, delaySeconds }, "job is still running elsewhere; entry deferred");
+  await entry.release({ delaySeconds }).catch(ignoreLostEntry);
+  ctx.events.emit("job:deferred", { uuid: doc.uuid, jobType: doc.jobType, runningOn: owner.workerId, delaySeconds });
 }
 
 function emitSettled(ctx: EntryContext, doc: { uuid: string; jobType: string }, action: EntryAction): void {

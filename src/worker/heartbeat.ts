@@ -2,9 +2,13 @@ import { isZeroGError } from "../errors.ts";
 import type { Reserved } from "../queue/contract.ts";
 
 /**
- * Keeps a reserved entry alive while its job runs, without the job's help: touches it every
- * ttr/3 so two missed touches still leave time before the TTR passes. If the reservation is
- * lost (another worker has the entry), `onLost` fires so the run can be told to stop.
+ * Keeps a reserved entry alive while its job runs and until its outcome is written, without the
+ * job's help: touches it every ttr/3 so two missed touches still leave time before the TTR
+ * passes. A lost reservation (the queue gave the entry to someone else: a connection that
+ * dropped, a queue restarted from its log, a lease that ran out while the queue was out of
+ * reach) does not stop the run: its next reserver sees the run still going and leaves it be,
+ * and the document's attempt fences off any write should another run start after all.
+ * `onLost` fires once, to say so.
  */
 export function startHeartbeat(
   entry: Reserved,

@@ -1,5 +1,5 @@
 import type { Datastore } from "../datastore/contract.ts";
-import { isZeroGError } from "../errors.ts";
+import { FencedError, isZeroGError } from "../errors.ts";
 
 /** The abort reason of a run stopped because a user killed its job. */
 export class KilledByUserError extends Error {
@@ -11,22 +11,29 @@ export class KilledByUserError extends Error {
 
 /**
  * Polls a running job's document for a user's kill request (`killRequested`) and calls
- * `onKill` once when it appears. A poll is one primary-key read per running job; every
- * `pollMs` bounds how long a kill takes to stop the run.
+ * `onStop` once when it appears, or when a newer attempt owns the job (another worker took it
+ * over: this run is fenced off, even if it never writes). A poll is one primary-key read per
+ * running job; every `pollMs` bounds how long a kill takes to stop the run.
  */
 export function startKillWatch(
   datastore: Datastore,
-  uuid: string,
+  run: { uuid: string; attempt: number },
   pollMs: number,
-  onKill: (reason: KilledByUserError) => void,
+  onStop: (reason: KilledByUserError | FencedError) => void,
   onError: (err: unknown) => void,
 ): { stop(): void } {
+  const { uuid, attempt } = run;
   const timer = setInterval(() => {
     datastore.read(uuid).then(
       (read) => {
-        if (!read?.value.killRequested) return;
-        clearInterval(timer);
-        onKill(new KilledByUserError(uuid));
+        if (!read) return;
+        if (read.value.attempt !== attempt) {
+          clearInterval(timer);
+          onStop(new FencedError(uuid, attempt, read.value.attempt, null));
+        } else if (read.value.killRequested) {
+          clearInterval(timer);
+          onStop(new KilledByUserError(uuid));
+        }
       },
       (err: unknown) => {
         // A run that outlived its worker's stop: the datastore is closed, and nothing can be read again.

@@ -45,11 +45,15 @@ export interface WorkerOptions {
   jobTimeoutSeconds?: number;
   /** Job processes: after a run is told to stop (killed, shutdown), how long it may take before its process is killed. @defaultValue 1000 */
   killGraceMs?: number;
-  /** How often the worker looks for control messages (drain, kill, …) and refreshes its announcement when it changed. @defaultValue 500 */
+  /** How often the worker looks for control messages (drain, kill, …) and refreshes its announcement when it changed. @defaultValue 500, or workerTtlMs / 8 when smaller */
   controlPollMs?: number;
-  /** The worker re-announces itself at least this often. @defaultValue 2000 */
+  /** The worker re-announces itself at least this often. @defaultValue 2000, or workerTtlMs / 4 when smaller */
   announceIntervalMs?: number;
-  /** A worker not heard from for this long counts as dead and drops out of the fleet view. @defaultValue 10000 */
+  /**
+   * A worker not heard from for this long counts as dead: it drops out of the fleet view, and the
+   * jobs it was running go back to the queue to run elsewhere (within about a second more).
+   * @defaultValue 10000
+   */
   workerTtlMs?: number;
 }
 
@@ -87,6 +91,9 @@ export type ResolvedWorkerOptions = {
 export function resolveWorkerOptions(opts: WorkerOptions = {}): ResolvedWorkerOptions {
   const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
   const o: ResolvedWorkerOptions = { ...WORKER_DEFAULTS, ...defined };
+  // A short TTL (quick takeover of a dead worker's jobs) needs announcements well within it.
+  if (opts.announceIntervalMs === undefined) o.announceIntervalMs = Math.min(o.announceIntervalMs, o.workerTtlMs / 4);
+  if (opts.controlPollMs === undefined) o.controlPollMs = Math.min(o.controlPollMs, o.workerTtlMs / 8);
   if (!/^[A-Za-z0-9_.-]{1,100}$/.test(o.name)) {
     throw new InvalidConfigError(`name '${o.name}' must be 1-100 letters, digits, '_', '-' or '.'`);
   }

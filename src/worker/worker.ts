@@ -16,6 +16,7 @@ import { type EntryContext, handleEntry } from "./handle-entry.ts";
 import { InlineRunner } from "./inline-runner.ts";
 import { KilledByUserError } from "./kill-watch.ts";
 import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.ts";
+import { Rescuer } from "./rescuer.ts";
 import type { JobRunner } from "./runner.ts";
 import { makeWorkerId } from "./worker-id.ts";
 
@@ -68,6 +69,7 @@ export class Worker {
   #busy = 0;
   readonly #runs = new Map<string, ActiveRun>();
   #member: FleetMember | null = null;
+  #rescuer: Rescuer | null = null;
   readonly #startedAt = new Date().toISOString();
   #jobsStarted = 0;
   #jobsEnded = 0;
@@ -195,8 +197,6 @@ export class Worker {
       shutdownSignal: this.#shutdown.signal,
       track: (run) => this.#track(run),
     };
-    this.#logger.info({ concurrency: this.options.concurrency, queue: this.options.queueName }, "worker started");
-    this.#slots = Array.from({ length: this.options.concurrency }, () => this.#slot(ctx));
     this.#member = new FleetMember({
       fleet: backend.fleet,
       clock: this.#clock,
@@ -207,7 +207,22 @@ export class Worker {
       onControl: (msg) => this.#onControl(msg),
       onError: (error) => this.events.emit("worker:error", { error }),
     });
-    this.#member.start();
+    await this.#member.start();
+    this.#logger.info({ concurrency: this.options.concurrency, queue: this.options.queueName }, "worker started");
+    this.#slots = Array.from({ length: this.options.concurrency }, () => this.#slot(ctx));
+    this.#rescuer = new Rescuer({
+      backend,
+      workerId: this.id,
+      clock: this.#clock,
+      // About once a second, and a few times per worker TTL, so a dead worker's jobs wait little past it.
+      intervalMs: Math.min(1000, this.options.workerTtlMs / 4),
+      onRescued: (r) => {
+        this.#logger.warn(r, "job of a dead worker given back to the queue");
+        this.events.emit("job:rescued", r);
+      },
+      onError: (error) => this.events.emit("worker:error", { error }),
+    });
+    this.#rescuer.start();
   }
 
   /**
@@ -229,6 +244,7 @@ export class Worker {
       const second = this.options.shutdownGraceMs + this.options.killGraceMs;
       await Promise.race([all, sleep(second, undefined, { ref: false })]);
     }
+    await this.#rescuer?.stop();
     await this.#runner?.close();
     await this.#member?.stop();
     if (this.#ownsBackend) await this.#backend?.close();

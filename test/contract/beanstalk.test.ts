@@ -13,6 +13,7 @@ describe.skipIf(server === null)("beanstalkd (a fresh server per test)", () => {
   describeQueue({
     name: "beanstalkd",
     time: "real",
+    withoutExpire: "beanstalkd returns a holder's reservations to ready when its connection closes",
     create: async () => {
       await server?.restart();
       return createBeanstalkQueue({ url: server?.url ?? "" });

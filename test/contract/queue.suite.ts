@@ -10,6 +10,8 @@ export interface QueueSuiteOptions {
   create: (clock: Clock) => Promise<Queue> | Queue;
   /** "manual": the queue honours the clock it is given; "real": the server keeps time, so the suite waits. */
   time?: "manual" | "real";
+  /** Why the queue has no `expire` (its server ends a dead holder's reservations by itself). */
+  withoutExpire?: string;
 }
 
 const Q = "jobs";
@@ -121,6 +123,31 @@ export function describeQueue(opts: QueueSuiteOptions): void {
       await second.delete();
       expect(await queue.entryStats(id)).toBeNull();
     });
+
+    const expireTitle = "expires a live reservation at once: the next reserve takes it over, the old holder loses it";
+    if (opts.withoutExpire) it.skip(`${expireTitle} (${opts.withoutExpire})`, () => undefined);
+    else
+      it(expireTitle, async () => {
+        const expire = queue.expire?.bind(queue);
+        if (!expire) throw new Error(`${opts.name} has no expire(): say why with withoutExpire`);
+        const id = await queue.put(Q, "x", { ttrSeconds: 60 });
+        expect(await expire(id)).toBe(false); // ready, not reserved
+        const first = await mustReserve();
+        expect(await reserveNow()).toBeNull();
+        // A reserver parked now is woken by the expiry, without any time passing.
+        const waiting = queue.reserve([Q], { timeoutMs: 10_000 });
+        expect(await expire(id)).toBe(true);
+        const second = await waiting;
+        expect(second?.id).toBe(id);
+        const s = await second?.stats();
+        expect(s?.reserves).toBe(2);
+        expect(s?.timeouts).toBe(1);
+        const lost = await first.touch().catch((e: unknown) => e);
+        expect(isZeroGError(lost, "ZEROG_ENTRY_LOST")).toBe(true);
+        await second?.delete();
+        expect(await expire(id)).toBe(false); // gone
+        expect(await expire("999999999")).toBe(false);
+      });
 
     it("keeps a touched entry reserved past its first TTR", async () => {
       const id = await queue.put(Q, "x", { ttrSeconds: 2 });

@@ -101,6 +101,16 @@ export class MemoryQueue implements Queue {
     return kicked;
   }
 
+  async expire(id: QueueEntryId): Promise<boolean> {
+    this.#open();
+    const e = this.#entries.get(Number(id));
+    const now = this.#clock.now();
+    if (!e || e.state !== "reserved" || e.dueAt <= now) return false;
+    e.dueAt = now;
+    this.#notifier.notify(e.queue, 1);
+    return true;
+  }
+
   async entryStats(id: QueueEntryId): Promise<EntryStats | null> {
     this.#open();
     const e = this.#entries.get(Number(id));

@@ -192,6 +192,15 @@ export class PostgresQueue implements Queue {
     return kicked;
   }
 
+  async expire(id: QueueEntryId): Promise<boolean> {
+    this.#open();
+    const n = Number(id);
+    if (!Number.isSafeInteger(n)) return false;
+    const [row] = await this.#db.run<{ queue: string }>(QUEUE_SQL.expire, [n, this.clock.now()]);
+    if (row) this.announce(row.queue);
+    return row !== undefined;
+  }
+
   async entryStats(id: QueueEntryId): Promise<EntryStats | null> {
     this.#open();
     const n = Number(id);

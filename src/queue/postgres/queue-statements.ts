@@ -55,6 +55,11 @@ export const QUEUE_SQL = {
   ),
   /** $3 now: the lease runs another ttr_ms from now. */
   touch: sqlText("touch", `UPDATE zerog_queue SET due_ms = $3 + ttr_ms WHERE ${OWNED} RETURNING id`),
+  /** $1 id, $2 now → the entry's queue when a live lease was ended (whoever held it): reservable as it stands. */
+  expire: sqlText(
+    "expire",
+    "UPDATE zerog_queue SET due_ms = $2 WHERE id = $1 AND state = 'reserved' AND due_ms > $2 RETURNING queue",
+  ),
   bury: sqlText(
     "bury",
     `UPDATE zerog_queue SET state = 'buried', due_ms = $3, buries = buries + 1 WHERE ${OWNED} RETURNING id`,

@@ -211,6 +211,17 @@ export class RedisQueue implements Queue {
     return asNumber(await this.#run("q-kick", [k.buried(queue), k.ready(queue)], args));
   }
 
+  async expire(id: QueueEntryId): Promise<boolean> {
+    this.#open();
+    if (!/^\d{1,15}$/.test(id)) return false;
+    const k = this.keys;
+    // The queue names the keys the script needs; an entry's queue never changes.
+    const queue = await onceReady(this.#client, () => this.#client.hGet(k.entry(id), "queue"));
+    if (queue === null || queue === undefined) return false;
+    const reply = await this.#run("q-expire", [k.entry(id), k.reserved(queue)], [id, this.#clock.now(), k.wake(queue)]);
+    return asNumber(reply) === 1;
+  }
+
   async entryStats(id: QueueEntryId): Promise<EntryStats | null> {
     this.#open();
     const h = await onceReady(this.#client, () => this.#client.hGetAll(this.keys.entry(id)));

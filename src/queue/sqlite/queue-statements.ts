@@ -60,6 +60,7 @@ export interface QueueStatements {
   delete: Stmt<Owner>;
   release: Stmt<Owner & { state: EntryState; dueAt: number; priority: number | null }>;
   touch: Stmt<Owner & { now: number }>;
+  expire: Stmt<{ id: number; now: number }>;
   bury: Stmt<Owner & { now: number }>;
   kick: Stmt<QueueAt & { bound: number }>;
   entry: Stmt<[number], EntryRow>;
@@ -107,6 +108,10 @@ export function prepareQueueStatements(db: Database.Database): QueueStatements {
        WHERE ${OWNED}`,
     ),
     touch: db.prepare<Owner & { now: number }>(`UPDATE zerog_queue SET due_at = @now + ttr_ms WHERE ${OWNED}`),
+    /** Whoever holds it: an expired lease is reservable as it stands (and its next reserve counts a timeout). */
+    expire: db.prepare<{ id: number; now: number }>(
+      "UPDATE zerog_queue SET due_at = @now WHERE id = @id AND state = 'reserved' AND due_at > @now",
+    ),
     bury: db.prepare<Owner & { now: number }>(
       `UPDATE zerog_queue SET state = 'buried', due_at = @now, buries = buries + 1 WHERE ${OWNED}`,
     ),

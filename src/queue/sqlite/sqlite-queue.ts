@@ -103,6 +103,18 @@ export class SqliteQueue implements Queue {
     return kicked;
   }
 
+  async expire(id: QueueEntryId): Promise<boolean> {
+    const n = Number(id);
+    if (!Number.isSafeInteger(n)) return false;
+    // Other processes' reservers find it at their next poll; this process's are woken now.
+    const queue = await this.#write(() => {
+      const row = this.#sql.entry.get(n);
+      return row && this.#sql.expire.run({ id: n, now: this.#clock.now() }).changes > 0 ? row.queue : null;
+    });
+    if (queue !== null) this.notifyReady(queue);
+    return queue !== null;
+  }
+
   async entryStats(id: QueueEntryId): Promise<EntryStats | null> {
     this.#open();
     const row = this.#sql.entry.get(Number(id));
