@@ -4,7 +4,7 @@ import { answers } from "./services.ts";
 import { until } from "./wait.ts";
 
 /**
- * A beanstalkd of the test file's own on 127.0.0.1 and a free port, without a binlog (a restart
+ * A beanstalkd of the test file's own on 127.0.0.1 and a free port, without a binlog unless asked for one (a restart
  * empties it). Tests may stop, restart and pause it: nothing else uses it.
  */
 export interface PrivateBeanstalkd {
@@ -31,7 +31,12 @@ const HOST = "127.0.0.1";
  * install it: `apt-get install -y beanstalkd`), otherwise null and a printed reason, so the
  * file can `describe.skipIf(server === null)`.
  */
-export async function privateBeanstalkd(): Promise<PrivateBeanstalkd | null> {
+export async function privateBeanstalkd(
+  opts: {
+    /** Keep a binlog in this directory (`-b`): a restart then keeps every entry, reserved ones returning to ready. */
+    binlogDir?: string;
+  } = {},
+): Promise<PrivateBeanstalkd | null> {
   if (spawnSync("beanstalkd", ["-v"]).error) {
     const reason = "the beanstalkd binary is not installed (apt-get install -y beanstalkd)";
     if (process.env.CI === "true") throw new Error(`${reason}; CI must install it (see .ci/run)`);
@@ -49,7 +54,8 @@ export async function privateBeanstalkd(): Promise<PrivateBeanstalkd | null> {
 
   const start = async (): Promise<void> => {
     if (proc && proc.exitCode === null && proc.signalCode === null) return;
-    const child = spawn("beanstalkd", ["-l", HOST, "-p", String(port)], { stdio: "ignore" });
+    const binlog = opts.binlogDir ? ["-b", opts.binlogDir] : [];
+    const child = spawn("beanstalkd", ["-l", HOST, "-p", String(port), ...binlog], { stdio: "ignore" });
     proc = child;
     paused = false;
     await until(async () => ((await answers(HOST, port)) ? true : undefined), `beanstalkd to listen on ${port}`);
