@@ -6,6 +6,7 @@ import type { Clock } from "../internal/clock.ts";
 import { MemoryQueue } from "../queue/memory/memory-queue.ts";
 import { type BackendUrl, DEFAULT_BACKEND_URL, parseBackendUrl, sameStore } from "./backend-url.ts";
 import type { Backend } from "./contract.ts";
+import type { ReconcilerOptions } from "./reconciler.ts";
 import { SeparateBackend } from "./separate-backend.ts";
 import { SqliteBackend } from "./sqlite-backend.ts";
 import { openSqlite } from "./sqlite-store.ts";
@@ -19,6 +20,11 @@ export interface BackendUrls {
 
 export interface OpenBackendOptions {
   clock?: Clock;
+  /**
+   * Where the datastore and the queue are two stores: the search for waiting jobs whose queue
+   * entry was lost (see docs/backends.md, Beanstalkd), or false to run none in this process.
+   */
+  reconciler?: ReconcilerOptions | false;
 }
 
 /**
@@ -49,9 +55,13 @@ export async function openBackend(urls: BackendUrls = {}, opts: OpenBackendOptio
       await Promise.allSettled([forData.close(), forQueue.close()]);
     },
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.reconciler ? { reconciler: opts.reconciler } : {}),
   });
   // Jobs a process stored but did not get to enqueue (it died in between, or the queue was down).
   backend.recoverInBackground();
+  // Entries the queue loses on its own: unless both halves live and die with this process.
+  const inProcess = !backend.datastore.capabilities.multiProcess && !backend.queue.capabilities.multiProcess;
+  if (opts.reconciler !== false && !inProcess) backend.startReconciler();
   return backend;
 }
 

@@ -5,6 +5,7 @@ import { type Clock, systemClock } from "../internal/clock.ts";
 import type { JobDocument } from "../job/document.ts";
 import type { PutOptions, Queue, QueueEntryId, Reserved } from "../queue/contract.ts";
 import { type Backend, type EntrySettlement, queueBodyOf } from "./contract.ts";
+import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 import { NOT_ENQUEUED, Requeuer, type RequeuerOptions, recordEntryId } from "./requeuer.ts";
 
 export interface SeparateBackendOptions {
@@ -17,6 +18,8 @@ export interface SeparateBackendOptions {
   close?: () => Promise<void>;
   clock?: Clock;
   requeuer?: RequeuerOptions;
+  /** The periodic search for jobs whose queue entry was lost; it runs once `startReconciler` is called. */
+  reconciler?: ReconcilerOptions;
 }
 
 /**
@@ -25,13 +28,15 @@ export interface SeparateBackendOptions {
  * queue is down, the job is still accepted: it waits in the datastore and a Requeuer puts it on
  * the queue once the queue answers again; a job left marked by a process that died before its
  * enqueue is found by `recover`. Any other enqueue failure removes the document again, so a
- * refused create leaves nothing behind.
+ * refused create leaves nothing behind. Entries the queue loses on its own (a Beanstalkd restart
+ * without a binlog) are found by the `reconciler`, once `startReconciler` was called.
  */
 export class SeparateBackend implements Backend {
   readonly datastore: Datastore;
   readonly queue: Queue;
   readonly fleet: FleetStore;
   readonly requeuer: Requeuer;
+  readonly reconciler: Reconciler;
   readonly #close: () => Promise<void>;
   #closed = false;
 
@@ -40,7 +45,9 @@ export class SeparateBackend implements Backend {
     this.datastore = datastore;
     this.queue = queue;
     this.fleet = opts.fleet;
-    this.requeuer = new Requeuer(datastore, queue, opts.clock ?? systemClock, opts.requeuer);
+    const clock = opts.clock ?? systemClock;
+    this.requeuer = new Requeuer(datastore, queue, clock, opts.requeuer);
+    this.reconciler = new Reconciler(datastore, queue, this.requeuer, clock, opts.reconciler);
     const close =
       opts.close ??
       (async () => {
@@ -48,6 +55,7 @@ export class SeparateBackend implements Backend {
       });
     this.#close = async () => {
       this.#closed = true;
+      await this.reconciler.stop();
       await this.requeuer.close();
       await close();
     };
@@ -92,14 +100,31 @@ export class SeparateBackend implements Backend {
     attempt();
   }
 
-  /** Document first, then the entry: a crash in between redelivers a finished job, which is then just dropped. */
+  /**
+   * Looks, once per interval across every process on the datastore, for waiting jobs whose
+   * entry the queue lost, and puts them back (see Reconciler). openBackend starts it.
+   */
+  startReconciler(): void {
+    if (!this.#closed) this.reconciler.start();
+  }
+
+  /**
+   * Document first, then the entry: a crash in between redelivers a finished job, which is then
+   * just dropped. A release that fails because the entry is no longer ours, or because the queue
+   * is down, may have left a requeued job with no entry at all (the queue restarted empty): the
+   * requeuer looks the entry up once the queue answers and puts the job back if it is gone.
+   */
   async settle(doc: JobDocument, cas: Cas, entry: Reserved, settlement: EntrySettlement): Promise<Cas> {
     const written = await this.datastore.replace(doc, cas);
     try {
       if (settlement.kind === "delete") await entry.delete();
       else await entry.release({ delaySeconds: settlement.delaySeconds });
     } catch (err) {
-      if (!isZeroGError(err, "ZEROG_ENTRY_LOST")) throw err;
+      const lost = isZeroGError(err, "ZEROG_ENTRY_LOST");
+      if (settlement.kind === "release" && (lost || isZeroGError(err, "ZEROG_BACKEND_DOWN"))) {
+        this.requeuer.recover(doc.uuid, entry.id);
+      }
+      if (!lost) throw err;
     }
     return written;
   }

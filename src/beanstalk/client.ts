@@ -1,6 +1,6 @@
 import * as cmd from "./commands.ts";
 import { BeanstalkConnection, type Command, type ConnectionOptions } from "./connection.ts";
-import type { JobStats, TubeStats } from "./stats.ts";
+import type { JobStats, ServerStats, TubeStats } from "./stats.ts";
 
 export type { Job, PutParams, ReserveResult } from "./commands.ts";
 
@@ -135,6 +135,10 @@ export class BeanstalkClient {
 
   async statsTube(tube: string): Promise<TubeStats | null> {
     return this.#conn.call(cmd.statsTube(tube));
+  }
+
+  async stats(): Promise<ServerStats> {
+    return this.#conn.call(cmd.stats());
   }
 
   async listTubes(): Promise<string[]> {

@@ -2,7 +2,15 @@ import { BackendDownError } from "../errors.ts";
 import type { Command } from "./connection.ts";
 import { BACKEND_KIND, BeanstalkReplyError, unexpectedReply } from "./errors.ts";
 import type { Reply } from "./reply-reader.ts";
-import { type JobStats, parseJobStats, parseTubeList, parseTubeStats, type TubeStats } from "./stats.ts";
+import {
+  type JobStats,
+  parseJobStats,
+  parseServerStats,
+  parseTubeList,
+  parseTubeStats,
+  type ServerStats,
+  type TubeStats,
+} from "./stats.ts";
 import { tubeNameProblem } from "./tube-name.ts";
 
 /**
@@ -203,6 +211,10 @@ export function statsTube(tube: string): Command<TubeStats | null> {
   checkTube(tube);
   return command(`stats-tube ${tube}`, (r) => okBody(r, parseTubeStats));
 }
+
+/** The server's own stats (its id changes when it restarts). */
+export const stats = (): Command<ServerStats> =>
+  command("stats", (r) => (r.words[0] === "OK" && r.body ? parseServerStats(r.body) : NO));
 
 export const listTubes = (): Command<string[]> =>
   command("list-tubes", (r) => (r.words[0] === "OK" && r.body ? parseTubeList(r.body) : NO));

@@ -113,6 +113,27 @@ export function parseTubeStats(body: Buffer): TubeStats {
   };
 }
 
+/** `stats`: what ZeroG reads of the server's own stats (it sends many more). */
+export interface ServerStats {
+  /** A random id the server draws when it starts: a new one means a restart. */
+  id: string;
+  /** Seconds since the server started. */
+  uptime: number;
+  pid: number;
+  version: string;
+}
+
+export function parseServerStats(body: Buffer): ServerStats {
+  const what = "stats";
+  const m = asMap(body, what);
+  return {
+    id: str(m, "id", what),
+    uptime: num(m, "uptime", what),
+    pid: num(m, "pid", what),
+    version: str(m, "version", what),
+  };
+}
+
 /** `list-tubes`, `list-tubes-watched`: a YAML list of names. */
 export function parseTubeList(body: Buffer): string[] {
   const doc = parseYaml(body, "list-tubes");

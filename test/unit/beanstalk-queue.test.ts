@@ -41,6 +41,33 @@ describe.skipIf(server === null)("beanstalkd queue", () => {
   });
   afterAll(() => server?.destroy());
 
+  it("peeks an entry's body in every state, and answers null once it is gone or for an id it cannot have", async () => {
+    const q = await queue();
+    const ready = await q.put(Q, '"a"');
+    const delayed = await q.put(Q, '"b"', { delaySeconds: 60 });
+    const reserved = await mustReserve(q);
+    expect(reserved.id).toBe(ready);
+    expect(await q.peek(ready)).toBe('"a"');
+    expect(await q.peek(delayed)).toBe('"b"');
+    await reserved.delete();
+    expect(await q.peek(ready)).toBeNull();
+    expect(await q.peek("enqueuing@123")).toBeNull();
+  });
+
+  it("names the server's run: a restart changes it, and ids start again", async () => {
+    const q = await queue();
+    const first = await q.instance();
+    expect(first.uptimeSeconds).toBeGreaterThanOrEqual(0);
+    expect((await q.instance()).id).toBe(first.id);
+    const before = await q.put(Q, '"before"');
+    await server?.restart();
+    const second = await q.instance();
+    expect(second.id).not.toBe(first.id);
+    // The same id now names another body: only the body tells whose entry it is.
+    expect(await q.put(Q, '"after"')).toBe(before);
+    expect(await q.peek(before)).toBe('"after"');
+  });
+
   it("returns an entry to ready when its holder closes without settling it", async () => {
     const holder = await queue();
     const watcher = await queue();

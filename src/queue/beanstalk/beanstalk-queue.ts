@@ -3,7 +3,16 @@ import { MAX_UINT32 } from "../../beanstalk/commands.ts";
 import type { JobStats } from "../../beanstalk/stats.ts";
 import { parseBeanstalkUrl } from "../../beanstalk/url.ts";
 import { ClosedError, InvalidConfigError } from "../../errors.ts";
-import type { EntryStats, PutOptions, Queue, QueueEntryId, QueueStats, Reserved, ReserveOptions } from "../contract.ts";
+import type {
+  EntryStats,
+  PutOptions,
+  Queue,
+  QueueEntryId,
+  QueueInstance,
+  QueueStats,
+  Reserved,
+  ReserveOptions,
+} from "../contract.ts";
 import { BeanstalkReserved, type ReservationHost } from "./beanstalk-reserved.ts";
 import { beanstalkPutParams, checkQueueName } from "./put-params.ts";
 import { ReservePool, watchExactly } from "./reserve-pool.ts";
@@ -168,6 +177,21 @@ export class BeanstalkQueue implements Queue {
       reserved: s?.currentJobsReserved ?? 0,
       buried: s?.currentJobsBuried ?? 0,
     };
+  }
+
+  /** `peek <id>` on the shared connection: the server answers with the body in any state (reserved too). */
+  async peek(id: QueueEntryId): Promise<string | null> {
+    this.#open();
+    if (!/^\d{1,20}$/.test(id)) return null; // not a Beanstalkd job id, so no entry of this queue
+    const job = await this.#commands.peek(id);
+    return job ? job.body.toString("utf8") : null;
+  }
+
+  /** From the server's `stats`: its `id` is drawn at random each time it starts. */
+  async instance(): Promise<QueueInstance> {
+    this.#open();
+    const s = await this.#commands.stats();
+    return { id: s.id, uptimeSeconds: s.uptime };
   }
 
   /** Ends pending reserves with null and closes every connection: entries still reserved return to ready. */
