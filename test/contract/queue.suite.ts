@@ -149,6 +149,24 @@ export function describeQueue(opts: QueueSuiteOptions): void {
         expect(await expire("999999999")).toBe(false);
       });
 
+    it("peeks at an entry's body in any state, where the queue can (for the reconciler)", async (ctx) => {
+      const peek = queue.peek?.bind(queue);
+      if (!peek) return ctx.skip(`${opts.name} has no peek(): the reconciler falls back to entryStats`);
+      const id = await queue.put(Q, "body-1");
+      expect(await peek(id)).toBe("body-1");
+      const r = await mustReserve();
+      expect(await peek(id)).toBe("body-1");
+      await r.delete();
+      expect(await peek(id)).toBeNull();
+      const inst = queue.instance?.bind(queue);
+      if (inst) {
+        const [a, b] = [await inst(), await inst()];
+        expect(a.id).not.toBe("");
+        expect(b.id).toBe(a.id);
+        expect(b.uptimeSeconds).toBeGreaterThanOrEqual(0);
+      }
+    });
+
     it("keeps a touched entry reserved past its first TTR", async () => {
       const id = await queue.put(Q, "x", { ttrSeconds: 2 });
       const r = await mustReserve();

@@ -12,6 +12,7 @@ import {
   type PutOptions,
   type Queue,
   type QueueEntryId,
+  type QueueInstance,
   type QueueStats,
   type Reserved,
   type ReserveOptions,
@@ -220,6 +221,20 @@ export class RedisQueue implements Queue {
     if (queue === null || queue === undefined) return false;
     const reply = await this.#run("q-expire", [k.entry(id), k.reserved(queue)], [id, this.#clock.now(), k.wake(queue)]);
     return asNumber(reply) === 1;
+  }
+
+  async peek(id: QueueEntryId): Promise<string | null> {
+    this.#open();
+    const body = await onceReady(this.#client, () => this.#client.hGet(this.keys.entry(id), "body"));
+    return body ?? null;
+  }
+
+  /** The server's `run_id` (new at every start) and uptime: a Redis restarted without its data starts ids again. */
+  async instance(): Promise<QueueInstance> {
+    this.#open();
+    const info = await onceReady(this.#client, () => this.#client.info("server"));
+    const field = (name: string): string => new RegExp(`^${name}:(.*)$`, "m").exec(info)?.[1]?.trim() ?? "";
+    return { id: field("run_id"), uptimeSeconds: Number(field("uptime_in_seconds")) };
   }
 
   async entryStats(id: QueueEntryId): Promise<EntryStats | null> {
