@@ -1,167 +1,17 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import type { JobDocument } from "zerog";
-import { type PrivateBeanstalkd, privateBeanstalkd } from "../helpers/beanstalkd.ts";
-import { type RunningCli, startServe } from "../helpers/cli.ts";
-import { completions, type LoggedRun, overlaps, readRunLog } from "../helpers/run-log.ts";
-import { type NamespacedUrl, namespacedUrl, serviceUrl } from "../helpers/services.ts";
-import { tempDbPath } from "../helpers/sqlite-temp.ts";
+import { describe, expect, it } from "vitest";
+import { BACKENDS, deadServerScenario, serviceMissing, summary } from "../helpers/dead-server-scenario.ts";
 
 /**
  * A whole server SIGKILLed while it runs jobs, two others still up, on every backend: the fleet
  * counts it dead after `workerTtlMs`, and each job it was running must be running elsewhere
- * soon after (≤ 3 s with a 2 s TTL; ≤ 12 s with the default 10 s), never overlapping the dead
- * run, with nothing lost. Run starts and ends are counted from a log the job itself writes.
+ * soon after (≤ 3 s with a 2 s TTL; ≤ 12 s with the default 10 s, here on SQLite and in
+ * `npm run soak` on every backend), never overlapping the dead run, with nothing lost.
  */
-
-const postgres = await serviceUrl("postgres");
-const redis = await serviceUrl("redis");
-const beanstalkd = await privateBeanstalkd();
-afterAll(() => beanstalkd?.destroy());
-
-interface BackendCase {
-  name: string;
-  /** The serve flags naming the backend, fresh for one test; null when its service is missing. */
-  urls(): Promise<{ datastore: string; queue: string; drop?: () => Promise<void> } | null>;
-}
-
-const sqliteUrl = (): string => `sqlite:${tempDbPath()}`;
-const namespaced = (kind: "postgres" | "redis", base: string | null) => {
-  if (base === null) return null;
-  const ns: NamespacedUrl = namespacedUrl(kind, base);
-  return { datastore: ns.url, queue: ns.url, drop: ns.drop };
-};
-/** The private beanstalkd, emptied: its tube is the queue name, the same in every test. */
-const freshBeanstalkd = async (b: PrivateBeanstalkd | null): Promise<string | null> => {
-  if (!b) return null;
-  await b.restart();
-  return b.url;
-};
-
-const BACKENDS: BackendCase[] = [
-  { name: "sqlite", urls: async () => ({ datastore: sqliteUrl(), queue: "" }) },
-  { name: "postgres", urls: async () => namespaced("postgres", postgres) },
-  { name: "redis", urls: async () => namespaced("redis", redis) },
-  {
-    name: "beanstalkd + sqlite",
-    urls: async () => {
-      const q = await freshBeanstalkd(beanstalkd);
-      return q ? { datastore: sqliteUrl(), queue: q } : null;
-    },
-  },
-];
-
-/** Long enough that the victim is still running its jobs when it is killed; the takeover run is short. */
-const FIRST_RUN_MS = 60_000;
-const VICTIM_JOBS = 3;
-
-async function scenario(b: BackendCase, workerTtlSeconds: number): Promise<number[]> {
-  const urls = await b.urls();
-  if (!urls) throw new Error(`${b.name}: service missing`);
-  const dir = mkdtempSync(join(tmpdir(), "zerog-dead-"));
-  const log = join(dir, "runs.jsonl");
-  const servers = new Map<string, RunningCli>();
-  const serve = async (host: string): Promise<RunningCli> => {
-    const s = await startServe([
-      ...["--jobs", "test/helpers/run-log-jobs.ts", "--datastore", urls.datastore],
-      ...["--queue", urls.queue || urls.datastore, "--concurrency", "4", "--hostname", host],
-      ...["--worker-ttl", String(workerTtlSeconds), "--shutdown-grace", "1"],
-    ]);
-    servers.set(host, s);
-    return s;
-  };
-  const post = async (via: RunningCli, params: Record<string, unknown>): Promise<string> => {
-    const res = await fetch(`${via.url}/job/logged_run`, { method: "POST", body: JSON.stringify({ log, ...params }) });
-    expect(res.status).toBe(201);
-    return ((await res.json()) as { uuid: string }).uuid;
-  };
-  try {
-    // The victim starts alone and takes the long jobs; the other two join, with room to spare.
-    const victim = await serve("host-c");
-    const held: string[] = [];
-    for (let i = 0; i < VICTIM_JOBS; i++) held.push(await post(victim, { ms: FIRST_RUN_MS, retryMs: 100 }));
-    await expect.poll(() => held.filter((u) => readRunLog(log).get(u)?.length).length, { timeout: 15_000 }).toBe(3);
-    const [a] = await Promise.all([serve("host-a"), serve("host-b")]);
-    if (!a) throw new Error("host-a did not start");
-
-    // Load: a steady trickle of short jobs while the victim dies.
-    const trickle: string[] = [];
-    let loading = true;
-    const load = (async () => {
-      while (loading) {
-        trickle.push(await post(a, { ms: 50 }));
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
-
-    await new Promise((r) => setTimeout(r, 300));
-    const killedAt = Date.now();
-    victim.proc.kill("SIGKILL");
-    await victim.exited;
-    servers.delete("host-c");
-
-    // Each held job starts again on a live server.
-    const takeover = (u: string): LoggedRun | undefined =>
-      readRunLog(log)
-        .get(u)
-        ?.find((r) => r.attempt >= 2);
-    await expect
-      .poll(() => held.filter((u) => takeover(u)).length, { timeout: (workerTtlSeconds + 10) * 1000, interval: 50 })
-      .toBe(VICTIM_JOBS);
-    loading = false;
-    await load;
-    const latencies = held.map((u) => (takeover(u)?.start ?? Number.NaN) - killedAt);
-
-    // Nothing lost: every job finishes, each completing exactly once, none ever overlapping another run of itself.
-    const all = [...held, ...trickle];
-    await expect
-      .poll(
-        async () => {
-          const docs = await Promise.all(
-            all.map(async (u) => (await (await fetch(`${a.url}/dump/${u}?showLogs=true`)).json()) as JobDocument),
-          );
-          return docs.filter((d) => d.resultCode !== 200).length;
-        },
-        { timeout: 30_000, interval: 200 },
-      )
-      .toBe(0);
-    const runs = readRunLog(log);
-    expect([...completions(runs)].filter(([u, n]) => all.includes(u) && n !== 1)).toEqual([]);
-    const victimId = (r: LoggedRun): boolean => r.workerId.startsWith("host-c:");
-    // The victim's runs never ended: they count as going on until the kill.
-    expect(overlaps(runs, (r) => (victimId(r) ? killedAt : Number.POSITIVE_INFINITY))).toEqual([]);
-    for (const u of held) {
-      const list = runs.get(u) ?? [];
-      expect(list.map((r) => [r.attempt, victimId(r)])).toEqual([
-        [1, true],
-        [2, false],
-      ]);
-      const doc = (await (await fetch(`${a.url}/dump/${u}?showLogs=true`)).json()) as JobDocument;
-      expect(doc.errors.map((e) => e.msg)).toEqual(["job was killed"]);
-    }
-    return latencies;
-  } finally {
-    for (const s of servers.values()) s.proc.kill("SIGKILL");
-    await Promise.all([...servers.values()].map((s) => s.exited));
-    await urls.drop?.();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const summary = (ms: number[]): string =>
-  `p50 ${[...ms].sort((x, y) => x - y)[Math.floor(ms.length / 2)]} ms, max ${Math.max(...ms)} ms`;
-
 describe("a SIGKILLed server's jobs run elsewhere once the fleet counts it dead", () => {
   for (const b of BACKENDS) {
     // Skipped only when the service is missing and CI is not set (the helpers fail the run under CI=true).
-    const missing =
-      (b.name === "postgres" && !postgres) ||
-      (b.name === "redis" && !redis) ||
-      (b.name.startsWith("beanstalkd") && !beanstalkd);
-    it.skipIf(missing)(`${b.name}: within 3 s with a 2 s worker TTL`, { timeout: 90_000 }, async () => {
-      const ms = await scenario(b, 2);
+    it.skipIf(serviceMissing(b))(`${b.name}: within 3 s with a 2 s worker TTL`, { timeout: 90_000 }, async () => {
+      const ms = await deadServerScenario(b, 2);
       console.log(`${b.name}, worker TTL 2 s: takeover after the kill ${summary(ms)}`);
       expect(Math.max(...ms)).toBeLessThanOrEqual(3000);
     });
@@ -169,7 +19,7 @@ describe("a SIGKILLed server's jobs run elsewhere once the fleet counts it dead"
   const sqlite = BACKENDS[0];
   if (sqlite) {
     it(`${sqlite.name}: within 12 s with the default 10 s worker TTL`, { timeout: 90_000 }, async () => {
-      const ms = await scenario(sqlite, 10);
+      const ms = await deadServerScenario(sqlite, 10);
       console.log(`${sqlite.name}, worker TTL 10 s: takeover after the kill ${summary(ms)}`);
       expect(Math.max(...ms)).toBeLessThanOrEqual(12_000);
     });
