@@ -189,6 +189,20 @@ export class BackendDownError extends ZeroGError {
   }
 }
 
+/**
+ * The backend took longer than its time limit to answer (`timeoutMs` in its URL): the server is
+ * stalled (frozen, overloaded, or cut off with the connection still open). Same code and status
+ * as BackendDownError; the message says "did not answer within … ms". The call may still take
+ * effect when the server wakes up.
+ */
+export class BackendStalledError extends BackendDownError {
+  readonly timeoutMs: number;
+  constructor(backend: string, timeoutMs: number, cause?: unknown) {
+    super(backend, new Error(`it did not answer within ${timeoutMs} ms (stalled)`, { cause }));
+    this.timeoutMs = timeoutMs;
+  }
+}
+
 export class ClosedError extends ZeroGError {
   constructor(what: string) {
     super("ZEROG_CLOSED", `${what} is closed`);

@@ -9,18 +9,28 @@ export interface PgPoolOptions {
   schema?: string;
   /** Most connections this pool opens. @defaultValue 10 */
   poolSize?: number;
+  /**
+   * Longest a call may wait for a connection (a connect included), and then for its answer.
+   * Past it the call fails with BackendStalledError (503) and its connection is closed. Also the
+   * URL parameter `timeoutMs`; this option wins over it. @defaultValue 5000
+   */
+  timeoutMs?: number;
 }
 
-export const PG_POOL_DEFAULTS = { schema: "zerog", poolSize: 10 } as const satisfies Omit<
+/**
+ * 5 s: pg waits forever by default, for a connection and for an answer. A healthy server
+ * answers ZeroG's statements in milliseconds, so 5 s means it is stalled or unreachable, and
+ * the HTTP API answers 503 before most clients' and load balancers' own limits (often 10-60 s).
+ */
+export const PG_TIMEOUT_MS = 5000;
+
+export const PG_POOL_DEFAULTS = { schema: "zerog", poolSize: 10, timeoutMs: PG_TIMEOUT_MS } as const satisfies Omit<
   Required<PgPoolOptions>,
   "url"
 >;
 
-/**
- * pg waits forever for a connection by default; 5 s fails a call against a black-holed server
- * soon enough for the HTTP API to answer 503, and is far above a healthy connect (~ms).
- */
-const CONNECT_TIMEOUT_MS = 5000;
+/** ZeroG's own URL parameter for the time limit of every call (the driver never sees it). */
+const TIMEOUT_PARAM = "timeoutMs";
 /** Idle connections close after 30 s, so a burst's extra connections do not linger. */
 const IDLE_TIMEOUT_MS = 30_000;
 /** Unquoted, so it can go in `-c search_path=` and a channel name; 48 leaves room for the channel's prefix. */
@@ -49,18 +59,68 @@ export function checkSchema(schema: string): string {
   return schema;
 }
 
-/** Connection settings shared by the pool and the LISTEN connection: search_path and number parsing. */
+/**
+ * `url` without ZeroG's `timeoutMs` parameter, and that parameter's value (undefined when it is
+ * absent). A URL that does not parse is returned as it is, for pg to report.
+ */
+export function splitTimeout(url: string): { url: string; timeoutMs: number | undefined } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { url, timeoutMs: undefined };
+  }
+  const raw = parsed.searchParams.get(TIMEOUT_PARAM);
+  if (raw === null) return { url, timeoutMs: undefined };
+  parsed.searchParams.delete(TIMEOUT_PARAM);
+  return { url: parsed.toString(), timeoutMs: checkTimeoutMs(Number(raw), raw) };
+}
+
+/** `url` with its `timeoutMs` parameter set to `timeoutMs`. */
+function withTimeout(url: string, timeoutMs: number): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url; // pg reports it
+  }
+  parsed.searchParams.set(TIMEOUT_PARAM, String(timeoutMs));
+  return parsed.toString();
+}
+
+/** A time limit must be a whole number of milliseconds, at least 1. */
+export function checkTimeoutMs(ms: number, shown: string = String(ms)): number {
+  if (!Number.isInteger(ms) || ms < 1) {
+    throw new InvalidConfigError(
+      `postgres ${TIMEOUT_PARAM} '${shown}' must be a whole number of milliseconds, 1 or more`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * Connection settings shared by the pool and the LISTEN connection: search_path, number parsing,
+ * and the time limit (the URL's `timeoutMs`, else PG_TIMEOUT_MS) on connecting and on every query.
+ */
 export function clientConfig(url: string, schema: string): pg.ClientConfig {
+  const split = splitTimeout(url);
+  const limitMs = split.timeoutMs ?? PG_POOL_DEFAULTS.timeoutMs;
   return {
-    connectionString: url,
+    connectionString: split.url,
     // Set at connection start-up: no extra round trip, and every connection gets it.
     // Generic plans: ZeroG's statements are prepared by name and written to plan well without
     // their parameters (primary-key lookups through = ANY (ARRAY (…))). Left to choose,
     // PostgreSQL re-plans the CTE statements at each run (planning a reserve took longer than
     // running it); forcing the cached plan measured ~1.3x the jobs/s here.
-    options: `-c search_path=${checkSchema(schema)} -c plan_cache_mode=force_generic_plan`,
+    // statement_timeout: the server, too, abandons a statement its caller has stopped waiting
+    // for, so a slow (not frozen) server does not apply it long after the caller got a 503.
+    options: `-c search_path=${checkSchema(schema)} -c plan_cache_mode=force_generic_plan -c statement_timeout=${limitMs}`,
     types: TYPES,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    connectionTimeoutMillis: limitMs,
+    // pg's own timer per query. A query that times out on a pooled connection has its connection
+    // closed (pool.query releases it with the error): its answer may still arrive, and must not
+    // reach the next query.
+    query_timeout: limitMs,
     keepAlive: true,
     // Names the schema, so an operator (or a test) can tell this process's connections apart.
     application_name: `zerog:${schema}`,
@@ -77,15 +137,24 @@ export class PgPool {
   readonly schema: string;
   /** NOTIFY channel for ready entries of this schema (one per schema, so tests in parallel do not cross). */
   readonly channel: string;
+  /** The time limit of every call (see PgPoolOptions.timeoutMs). */
+  readonly timeoutMs: number;
   #users = 0;
   #closed = false;
 
   constructor(opts: PgPoolOptions) {
     const o = { ...PG_POOL_DEFAULTS, ...opts };
-    this.url = o.url;
+    const split = splitTimeout(o.url);
+    this.timeoutMs = checkTimeoutMs(opts.timeoutMs ?? split.timeoutMs ?? PG_POOL_DEFAULTS.timeoutMs);
+    // The LISTEN connection is configured from `url` (clientConfig): it carries the same limit.
+    this.url = opts.timeoutMs === undefined ? o.url : withTimeout(split.url, this.timeoutMs);
     this.schema = checkSchema(o.schema);
     this.channel = `zerog_ready_${this.schema}`;
-    this.pool = new pg.Pool({ ...clientConfig(o.url, o.schema), max: o.poolSize, idleTimeoutMillis: IDLE_TIMEOUT_MS });
+    this.pool = new pg.Pool({
+      ...clientConfig(this.url, o.schema),
+      max: o.poolSize,
+      idleTimeoutMillis: IDLE_TIMEOUT_MS,
+    });
     // An idle connection that drops (server restart) is discarded by the pool; without a
     // listener, its 'error' event would crash the process. The next query opens a new one.
     this.pool.on("error", () => undefined);
@@ -95,14 +164,21 @@ export class PgPool {
     return this.#closed;
   }
 
-  /** Runs `stmt` (prepared per connection) with `values`; connection failures become BackendDownError. */
+  /**
+   * Runs `stmt` (prepared per connection) with `values`. The wait for a connection (a connect
+   * included) and the wait for the answer each get `timeoutMs` (pg's `connectionTimeoutMillis`
+   * and `query_timeout`); past either the call fails with BackendStalledError, other connection
+   * failures with BackendDownError. A pooled connection whose query failed is closed by
+   * pool.query, not reused: after a timeout its late answer must not reach the next query. A
+   * caller that passes a client of its own (`db`) must release it with the error likewise.
+   */
   async run<R extends pg.QueryResultRow>(stmt: Statement, values: unknown[], db: Queryable = this.pool): Promise<R[]> {
     if (this.#closed) throw new ClosedError("postgres pool");
     try {
       const res = await db.query<R>({ name: stmt.name, text: stmt.text, values });
       return res.rows;
     } catch (err) {
-      throw toZeroGError(err);
+      throw toZeroGError(err, this.timeoutMs);
     }
   }
 

@@ -1,5 +1,16 @@
 import { createClient } from "redis";
+import { BackendStalledError, InvalidConfigError } from "../errors.ts";
 import { mapRedisError } from "./errors.ts";
+import { StallWatch } from "./stall-watch.ts";
+
+/**
+ * 5 s, as PostgreSQL's: Redis answers ZeroG's commands in well under a millisecond, so a call
+ * unanswered for 5 s means the server is stalled or cut off, and the HTTP API answers 503 before
+ * most clients' and load balancers' own limits. The URL parameter `timeoutMs` changes it.
+ */
+export const REDIS_TIMEOUT_MS = 5000;
+/** ZeroG's own URL parameter for the time limit of every call (node-redis never sees it). */
+const TIMEOUT_PARAM = "timeoutMs";
 
 /**
  * Connect attempts a fresh connection makes before giving up. A few, so a server still
@@ -56,8 +67,8 @@ function newClient(url: string, state: ConnectState) {
     disableOfflineQueue: true,
     socket: socketOptions(state),
     // No per-command timer: node-redis's default arms an AbortSignal.timeout for every command,
-    // measured at ~10% of a worker's CPU. A dead connection still fails every pending command
-    // (socket error → reconnect), and commands sent while it is down fail at once (above).
+    // measured at ~10% of a worker's CPU, and it only covers a command's wait to be written, not
+    // for its answer. A StallWatch per connection bounds the answers instead (see onceReady).
     commandOptions: { timeout: 0 },
     // Redis Enterprise maintenance notifications: not used, and they add a handshake step.
     maintNotifications: "disabled",
@@ -67,43 +78,95 @@ function newClient(url: string, state: ConnectState) {
 /** A connected node-redis client, as ZeroG's Redis backend uses it. */
 export type RedisConnection = ReturnType<typeof newClient>;
 
+/** Per connection, the watch that bounds its calls (see StallWatch). */
+const watches = new WeakMap<RedisConnection, StallWatch>();
+
 /**
  * Connects `client`, listening for errors (an unhandled 'error' event would crash the process
  * when the server drops the connection). Rejects with BackendDownError when the server cannot
- * be reached, after destroying the client.
+ * be reached, and with BackendStalledError when it accepts the connection but does not answer
+ * within `timeoutMs`, after destroying the client.
  */
 async function start(
   client: RedisConnection,
   state: ConnectState,
+  timeoutMs: number,
   onError: RedisErrorListener,
 ): Promise<RedisConnection> {
   client.on("error", onError);
+  const watch = new StallWatch(timeoutMs);
+  watches.set(client, watch);
+  // A reconnect is a new socket: whatever stalled the old one is gone with it.
+  client.on("ready", () => watch.reset());
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    // node-redis's connectTimeout covers the TCP connect only; a frozen server accepts that and
+    // then never answers the handshake.
+    timer = setTimeout(() => reject(new BackendStalledError("redis", timeoutMs)), timeoutMs);
+  });
   try {
-    await client.connect();
+    await Promise.race([client.connect(), stalled]);
     state.everReady = true;
     return client;
   } catch (err) {
     client.destroy();
     throw mapRedisError(err);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-/** A client connected to the Redis server at `url` (`redis://host:port/db`). */
+/**
+ * `url` without ZeroG's `timeoutMs` parameter, and that parameter's value (REDIS_TIMEOUT_MS when
+ * it is absent). A URL that does not parse is returned as it is, for node-redis to report.
+ */
+export function splitTimeout(url: string): { url: string; timeoutMs: number } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { url, timeoutMs: REDIS_TIMEOUT_MS };
+  }
+  const raw = parsed.searchParams.get(TIMEOUT_PARAM);
+  if (raw === null) return { url, timeoutMs: REDIS_TIMEOUT_MS };
+  const timeoutMs = Number(raw);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+    throw new InvalidConfigError(`redis ${TIMEOUT_PARAM} '${raw}' must be a whole number of milliseconds, 1 or more`);
+  }
+  parsed.searchParams.delete(TIMEOUT_PARAM);
+  return { url: parsed.toString(), timeoutMs };
+}
+
+/**
+ * A client connected to the Redis server at `url` (`redis://host:port/db[?timeoutMs=5000]`):
+ * every call made through onceReady gets `timeoutMs` to be answered.
+ */
 export function connectRedis(url: string, onError: RedisErrorListener = () => undefined): Promise<RedisConnection> {
   const state = { everReady: false };
-  return start(newClient(url, state), state, onError);
+  const split = splitTimeout(url);
+  return start(newClient(split.url, state), state, split.timeoutMs, onError);
 }
 
 /**
  * A second connection to `client`'s server, for what must not share its command stream
- * (subscribing puts a connection in pub/sub mode).
+ * (subscribing puts a connection in pub/sub mode), with the same time limit.
  */
 export function duplicateConnection(
   client: RedisConnection,
   onError: RedisErrorListener = () => undefined,
 ): Promise<RedisConnection> {
   const state = { everReady: false };
-  return start(client.duplicate({ socket: socketOptions(state) }), state, onError);
+  return start(client.duplicate({ socket: socketOptions(state) }), state, timeoutOf(client), onError);
+}
+
+/** The time limit of `client`'s calls. */
+export function timeoutOf(client: RedisConnection): number {
+  return watches.get(client)?.timeoutMs ?? REDIS_TIMEOUT_MS;
+}
+
+/** Whether `client` is stalled now: a call waited past its time limit, and no answer has come since. */
+export function isStalled(client: RedisConnection): boolean {
+  return watches.get(client)?.stalled ?? false;
 }
 
 /** Per client, the wait in progress for its reconnect (one 'ready' listener however many callers wait). */
@@ -135,11 +198,15 @@ export function untilReady(client: RedisConnection): Promise<void> {
 
 /**
  * Runs `op` on `client` once it is connected (see untilReady), mapping failures with
- * mapRedisError. A connected client runs it at once, without waiting a turn.
+ * mapRedisError. A connected client runs it at once, without waiting a turn. The whole call
+ * (the reconnect wait included) gets the connection's time limit: past it, or at once while the
+ * connection is stalled, it fails with BackendStalledError (see StallWatch).
  */
 export function onceReady<T>(client: RedisConnection, op: () => Promise<T>): Promise<T> {
-  const run = client.isReady ? attempt(op) : untilReady(client).then(op);
-  return run.catch((err: unknown) => {
+  const run = client.isReady ? op : () => untilReady(client).then(op);
+  const watch = watches.get(client);
+  if (watch) return watch.run(run, mapRedisError);
+  return attempt(run).catch((err: unknown) => {
     throw mapRedisError(err);
   });
 }

@@ -3,12 +3,13 @@ import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Backend, ClaimRequest, ReservedJob } from "../backend/contract.ts";
 import { openBackend } from "../backend/open-backend.ts";
-import { InvalidConfigError, WorkerRetiredError } from "../errors.ts";
+import { InvalidConfigError, isBackendUnavailable, WorkerRetiredError } from "../errors.ts";
 import type { ControlMessage, RunningJob, WorkerState } from "../fleet/contract.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import { defaultLogger, type Logger } from "../internal/logger.ts";
 import { JobRegistry } from "../job/registry.ts";
 import type { ReserveOptions } from "../queue/contract.ts";
+import { BackendWait } from "./backend-wait.ts";
 import { ProcessRunner } from "./child/process-runner.ts";
 import type { WorkerEventMap } from "./events.ts";
 import { FleetMember, type WorkerSnapshot } from "./fleet-member.ts";
@@ -70,6 +71,8 @@ export class Worker {
   readonly #runs = new Map<string, ActiveRun>();
   #member: FleetMember | null = null;
   #rescuer: Rescuer | null = null;
+  /** Where slots wait while the backend is unavailable (one probe for all of them). */
+  #outage: BackendWait | null = null;
   readonly #startedAt = new Date().toISOString();
   #jobsStarted = 0;
   #jobsEnded = 0;
@@ -341,6 +344,14 @@ export class Worker {
   async #slot(ctx: EntryContext): Promise<void> {
     let failures = 0;
     const claim: ClaimRequest = { workerId: this.id, jobTypes: this.registry.types() };
+    this.#outage ??= new BackendWait({
+      backend: ctx.backend,
+      queueName: this.options.queueName,
+      maxBackoffMs: this.options.maxBackoffMs,
+      signal: this.#stopping.signal,
+      logger: this.#logger,
+    });
+    const outage = this.#outage;
     while (!this.#stopping.signal.aborted) {
       if (this.#drained || this.#retiring) {
         await this.#resumed;
@@ -365,8 +376,13 @@ export class Worker {
       } catch (error) {
         if (this.#stopping.signal.aborted) break;
         if (this.#gate.signal.aborted) continue;
-        failures++;
         this.events.emit("worker:error", { error });
+        if (isBackendUnavailable(error)) {
+          // Down or stalled: no reserve until a probe answers (a reserve sent to a stalled server may still lease entries).
+          await outage.untilAnswers();
+          continue;
+        }
+        failures++;
         // Back off while the backend fails: 100 ms doubling to maxBackoffMs. The entry, if any, returns after its TTR.
         const backoff = Math.min(this.options.maxBackoffMs, 100 * 2 ** Math.min(failures, 10));
         this.#logger.warn({ backoffMs: backoff }, "backing off");

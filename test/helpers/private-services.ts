@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { chownSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,8 +16,43 @@ export interface PrivateService {
   url: string;
   stop(): Promise<void>;
   start(): Promise<void>;
-  /** Stops it for good and removes its files. */
+  /**
+   * SIGSTOP: the server stops answering, but its sockets stay open and the kernel still accepts
+   * connects (a frozen host, a stalled server). Every process of the server is stopped.
+   */
+  pause(): Promise<void>;
+  /** SIGCONT after `pause`. */
+  resume(): Promise<void>;
+  /** Stops it for good and removes its files (resuming it first if it is paused). */
   destroy(): Promise<void>;
+}
+
+/** Sends `signal` to each pid; a process that is gone already is skipped. */
+function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+    }
+  }
+}
+
+/** `pid` and its children (PostgreSQL's backends and helper processes are the postmaster's children). */
+function withChildren(pid: number): number[] {
+  const children = readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
+        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
+      } catch {
+        return false; // exited meanwhile
+      }
+    })
+    .map(Number);
+  return [pid, ...children];
 }
 
 export async function freePort(): Promise<number> {
@@ -61,9 +96,15 @@ export async function privateRedis(): Promise<PrivateService> {
       "redis to start",
     );
   };
+  let paused = false;
+  const resume = async (): Promise<void> => {
+    if (paused) proc?.kill("SIGCONT");
+    paused = false;
+  };
   const stop = async (): Promise<void> => {
     const p = proc;
     if (!p || p.exitCode !== null) return;
+    await resume();
     const exited = new Promise((resolve) => p.once("exit", resolve));
     p.kill("SIGTERM");
     await exited;
@@ -73,6 +114,11 @@ export async function privateRedis(): Promise<PrivateService> {
     url: `redis://127.0.0.1:${port}`,
     start,
     stop,
+    pause: async () => {
+      paused = true;
+      proc?.kill("SIGSTOP");
+    },
+    resume,
     destroy: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });
@@ -97,7 +143,13 @@ export async function privatePostgres(): Promise<PrivateService> {
   const start = async (): Promise<void> => {
     await asPostgres(bin("pg_ctl"), ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "start"]);
   };
+  let paused: number[] = [];
+  const resume = async (): Promise<void> => {
+    signalAll(paused, "SIGCONT");
+    paused = [];
+  };
   const stop = async (): Promise<void> => {
+    await resume();
     await asPostgres(bin("pg_ctl"), ["-D", data, "-m", "fast", "-w", "stop"]).catch(() => undefined);
   };
   await start();
@@ -105,6 +157,15 @@ export async function privatePostgres(): Promise<PrivateService> {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     start,
     stop,
+    pause: async () => {
+      // postmaster.pid's first line is the postmaster's pid; the backends are its children.
+      const postmaster = Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
+      // The postmaster first: stopped, it forks no new backend while its children are listed.
+      signalAll([postmaster], "SIGSTOP");
+      paused = withChildren(postmaster);
+      signalAll(paused, "SIGSTOP");
+    },
+    resume,
     destroy: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });
