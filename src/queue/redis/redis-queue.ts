@@ -307,7 +307,8 @@ export class RedisQueue implements Queue {
       if (!done) {
         const onWake = (count: string): void => this.#notifier.notify(queue, Number(count));
         done = this.#connectSubscriber()
-          .then((sub) => sub.subscribe(this.keys.wake(queue), onWake))
+          // Bounded like every call: a subscribe sent to a stalled server must not hold the reserve.
+          .then((sub) => onceReady(sub, () => sub.subscribe(this.keys.wake(queue), onWake)))
           .then(
             () => void this.#listening.add(queue),
             (err: unknown) => {
