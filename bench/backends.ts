@@ -111,7 +111,8 @@ export function beanstalkBackend(dir: string): BenchBackend {
 
 const both = (url: string): BenchUrls => ({ datastore: url, queue: url });
 
-function freePort(): Promise<number> {
+/** A port nothing listens on now, on 127.0.0.1. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);

@@ -7,7 +7,6 @@
 // Prints one JSON line per datastore. No pass/fail: the figures are read on the machine that ran them.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -16,7 +15,7 @@ import { openBackend } from "../src/backend/open-backend.ts";
 import { SeparateBackend } from "../src/backend/separate-backend.ts";
 import { JobClient } from "../src/job/job-client.ts";
 import { JobRegistry } from "../src/job/registry.ts";
-import { PEER_URLS, reachable } from "./backends.ts";
+import { freePort, PEER_URLS, reachable } from "./backends.ts";
 import { NoopJob } from "./noop-job.ts";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 10_000);
@@ -42,17 +41,6 @@ async function beanstalkd(port: number): Promise<{ url: string; restart(): Promi
     },
     stop: () => proc.kill("SIGKILL"),
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 async function measure(name: string, datastore: string): Promise<void> {
