@@ -44,6 +44,7 @@ export type {
 export { MemoryQueue } from "./queue/memory/memory-queue.ts";
 export { Scheduler, type SchedulerOptions, type TickOutcome } from "./schedule/scheduler.ts";
 export { type AppOptions, createApp } from "./server/app.ts";
+export type { RouteGuard } from "./server/route-guards.ts";
 export type { JobEventsOptions } from "./server/routes/job-events.ts";
 export { Server, type ServerConfig } from "./server/server.ts";
 export { ProcessRunner, type ProcessRunnerOptions } from "./worker/child/process-runner.ts";

@@ -5,10 +5,12 @@ import { ZeroGError } from "../errors.ts";
 import type { WorkerManager } from "../fleet/worker-manager.ts";
 import type { JobClient } from "../job/job-client.ts";
 import { type AuthOptions, registerAuth } from "./auth.ts";
+import { discardBytesFor, refuseOversizedBody } from "./body-limit.ts";
 import type { HealthReport } from "./health.ts";
 import { errorBody, statusOf, toZeroGError } from "./http-errors.ts";
 import { jsonDepth } from "./json-depth.ts";
 import type { ServerMetrics } from "./metrics.ts";
+import { checkRouteGuards } from "./route-guards.ts";
 import { registerCancelRoutes } from "./routes/cancel-job.ts";
 import { registerCreateRoutes } from "./routes/create-job.ts";
 import { registerDiscovery, rewriteLeafPost } from "./routes/discovery.ts";
@@ -54,7 +56,9 @@ export function createApp(opts: AppOptions): FastifyInstance {
     // POST /{branch}/{leaf}/job is POST /job/{leaf} (discovery): same route, options and errors.
     rewriteUrl: (req) => rewriteLeafPost(req.method, req.url, opts.client.registry),
   });
-  // First: it records every route registered after it for GET /openapi.json.
+  // First of all: every route registered after it must declare its guard, or the app does not start.
+  checkRouteGuards(app);
+  // Next: it records every route registered after it for GET /openapi.json.
   registerDiscovery(app, opts.client.registry);
   app.register(cors, {
     origin: opts.corsOrigin ?? APP_DEFAULTS.corsOrigin,
@@ -82,9 +86,15 @@ export function createApp(opts: AppOptions): FastifyInstance {
     done(null, parsed);
   });
 
+  const maxDiscardBytes = discardBytesFor(opts.bodyLimitBytes ?? APP_DEFAULTS.bodyLimitBytes);
   app.setErrorHandler((err, req, reply) => {
     const zerr = toZeroGError(err);
     if (zerr.code === "ZEROG_INTERNAL") req.log.error({ err }, "request failed");
+    // Refused while the client is still sending: answer so that it can read the 413 (body-limit.ts).
+    if (zerr.code === "ZEROG_BODY_TOO_LARGE" && !req.raw.complete) {
+      refuseOversizedBody(req, reply, errorBody(zerr), maxDiscardBytes);
+      return;
+    }
     sendError(reply, zerr);
   });
   app.setNotFoundHandler((req, reply) =>

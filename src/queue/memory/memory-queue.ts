@@ -105,7 +105,7 @@ export class MemoryQueue implements Queue {
     this.#open();
     const e = this.#entries.get(Number(id));
     const now = this.#clock.now();
-    if (!e || e.state !== "reserved" || e.dueAt <= now) return false;
+    if (e?.state !== "reserved" || e.dueAt <= now) return false;
     e.dueAt = now;
     this.#notifier.notify(e.queue, 1);
     return true;

@@ -10,7 +10,7 @@ import { checkedUuid } from "./uuid.ts";
  * unknown uuid. The job document stays: GET /info shows error 410 "Killed by user".
  */
 export function registerCancelRoutes(app: FastifyInstance, client: JobClient): void {
-  app.delete<{ Params: { uuid: string } }>("/job/:uuid", async (req, reply) => {
+  app.delete<{ Params: { uuid: string } }>("/job/:uuid", { config: { guard: "token" } }, async (req, reply) => {
     const uuid = checkedUuid(req.params.uuid);
     const result = await cancelJob(client, uuid);
     reply.code(result === "stopping" ? 202 : 200);

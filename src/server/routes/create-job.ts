@@ -2,13 +2,15 @@ import type { FastifyInstance } from "fastify";
 import type { JobClient } from "../../job/job-client.ts";
 import { createOptionsOf } from "./create-options.ts";
 
+const TOKEN = { config: { guard: "token" } } as const;
+
 /**
  * POST /job/{jobType}: validate, persist, enqueue → 201 {uuid} (SPEC §5). Options ride beside the
  * params (create-options.ts): `?delay=&priority=` and `Idempotency-Key`. A repeat of a key within
  * its window creates nothing and answers 200 with the first job's uuid and `Idempotent-Replayed: true`.
  */
 export function registerCreateRoutes(app: FastifyInstance, client: JobClient): void {
-  app.post<{ Params: { jobType: string } }>("/job/:jobType", async (req, reply) => {
+  app.post<{ Params: { jobType: string } }>("/job/:jobType", TOKEN, async (req, reply) => {
     const opts = createOptionsOf(req);
     // No body at all (no Content-Type either) means no params: the schema's defaults apply.
     const { uuid, created } = await client.createJob(req.params.jobType, req.body === undefined ? {} : req.body, opts);

@@ -7,8 +7,12 @@ import { branchSegments, displayNameOf } from "../../job/branches.ts";
 import { paramsJsonSchema } from "../../job/params-json-schema.ts";
 import type { JobRegistry } from "../../job/registry.ts";
 import { buildOpenApiDocument, type RouteEntry } from "../openapi/document.ts";
+import { guardEveryRoute } from "../route-guards.ts";
 
 const VERSION = (createRequire(import.meta.url)("../../../package.json") as { version: string }).version;
+
+/** Discovery and the OpenAPI document are reads: guarded by the token only with `protectReads`. */
+const READ = { config: { guard: "read" } } as const;
 
 /** The last path segment of each discovery request. */
 const LIST_VERBS = new Set(["branches", "leaves"]);
@@ -46,14 +50,18 @@ export function registerDiscovery(app: FastifyInstance, registry: JobRegistry): 
   // to Swagger UI, and GET /openapi.json answers with it.
   const document = { openapi: "3.1.0", info: { title: "ZeroG", version: VERSION }, paths: {} };
   app.register(swagger, { mode: "static", specification: { document } });
-  app.register(swaggerUi, { routePrefix: "/docs", uiConfig: { deepLinking: true } });
+  // Swagger UI's routes cannot take a config: its own scope gives them all the guard of a read.
+  app.register(async (scope) => {
+    guardEveryRoute(scope, "read");
+    await scope.register(swaggerUi, { routePrefix: "/docs", uiConfig: { deepLinking: true } });
+  });
   app.addHook("onReady", async () => {
     checkBranchesClear(registry, routes);
     Object.assign(document, buildOpenApiDocument({ registry, routes, version: VERSION }));
   });
 
-  app.get("/openapi.json", async () => document);
-  app.get("/jobtypes", async () =>
+  app.get("/openapi.json", READ, async () => document);
+  app.get("/jobtypes", READ, async () =>
     registry.classes().map((cls) => {
       const branch = branchSegments(cls);
       return {
@@ -66,9 +74,9 @@ export function registerDiscovery(app: FastifyInstance, registry: JobRegistry): 
       };
     }),
   );
-  app.get("/branches", async () => registry.branchTree().branches([]));
-  app.get("/*", async (req, reply) => serveGet(registry, segmentsOf(req), reply));
-  app.post("/*", async (req, reply) => servePost(registry, segmentsOf(req), reply));
+  app.get("/branches", READ, async () => registry.branchTree().branches([]));
+  app.get("/*", READ, async (req, reply) => serveGet(registry, segmentsOf(req), reply));
+  app.post("/*", { config: { guard: "token" } }, async (req, reply) => servePost(registry, segmentsOf(req), reply));
 }
 
 /** `Fastify({ rewriteUrl })`: `POST /{branch}/{leaf}/job` of a registered leaf becomes `POST /job/{leaf}`, query kept. */

@@ -52,7 +52,7 @@ export function registerEventRoutes(app: FastifyInstance, client: JobClient, opt
     for (const res of open) res.end();
   });
 
-  app.get<EventsRoute>("/events/:uuid", async (req, reply) => {
+  app.get<EventsRoute>("/events/:uuid", { config: { guard: "read", queryToken: true } }, async (req, reply) => {
     const uuid = checkedUuid(req.params.uuid);
     const first = await client.get(uuid); // 404 as JSON, before the stream starts
     const header = req.headers["last-event-id"];

@@ -82,6 +82,9 @@ export function decodeCursor(text: string): ListCursor {
 
 const badRequest = (message: string) => new ZeroGError("ZEROG_BAD_REQUEST", message);
 
+/** A read: guarded by the API token only with `protectReads`. */
+const READ = { config: { guard: "read" } } as const;
+
 interface ListQuery {
   type?: unknown;
   state?: unknown;
@@ -134,7 +137,7 @@ export function listQueryOf(q: ListQuery & Record<string, unknown>): {
  * index for the filters (never a scan). One job more than asked is read to tell whether a next page exists.
  */
 export function registerListRoutes(app: FastifyInstance, client: JobClient): void {
-  app.get<{ Querystring: ListQuery & Record<string, unknown> }>("/jobs", async (req): Promise<JobPage> => {
+  app.get<{ Querystring: ListQuery & Record<string, unknown> }>("/jobs", READ, async (req): Promise<JobPage> => {
     const q = listQueryOf(req.query ?? {});
     const docs = await client.list({
       limit: q.limit + 1,

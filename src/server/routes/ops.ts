@@ -7,14 +7,14 @@ export function registerOpsRoutes(
   app: FastifyInstance,
   ops: { health: () => Promise<HealthReport>; metrics?: ServerMetrics },
 ): void {
-  app.get("/health", async (_req, reply) => {
+  app.get("/health", { config: { guard: "open" } }, async (_req, reply) => {
     const report = await ops.health();
     reply.code(report.status === "ok" ? 200 : 503);
     return report;
   });
   const metrics = ops.metrics;
   if (metrics) {
-    app.get("/metrics", async (_req, reply) => {
+    app.get("/metrics", { config: { guard: "token" } }, async (_req, reply) => {
       const { contentType, body } = await metrics.scrape();
       reply.type(contentType);
       return body;

@@ -25,13 +25,13 @@ interface Asset {
 
 /**
  * The dashboard (docs/dashboard.md): `GET /` and `GET /ui` redirect to `/ui/`, which serves
- * index.html; `GET /ui/<file>` serves the other static files. They are read once, here, so a
- * request never touches the disk. They hold no data (the page reads the REST API), so the API
+ * index.html; `GET /ui/<file>` serves the other static files (any other path under /ui/ is a
+ * 404). They are read once, here, so a request never touches the disk. They hold no data (the page reads the REST API), so the API
  * token never guards them. Hidden from the OpenAPI document: they are not API.
  */
 export function registerUiRoutes(app: FastifyInstance): void {
   const assets = readAssets();
-  const hide = { schema: { hide: true } };
+  const hide = { schema: { hide: true }, config: { guard: "open" } } as const;
   const send = (reply: FastifyReply, name: string) => {
     const asset = assets.get(name);
     if (!asset) throw new ZeroGError("ZEROG_ROUTE_NOT_FOUND", `no dashboard file '${name}'`);
@@ -42,7 +42,9 @@ export function registerUiRoutes(app: FastifyInstance): void {
   app.get("/", hide, async (_req, reply) => reply.redirect("/ui/", 302));
   app.get("/ui", hide, async (_req, reply) => reply.redirect("/ui/", 302));
   app.get("/ui/", hide, async (_req, reply) => send(reply, "index.html"));
-  app.get<{ Params: { file: string } }>("/ui/:file", hide, async (req, reply) => send(reply, req.params.file));
+  // Every path under /ui/ is the dashboard's, nested ones too (404 but never guarded), so a wrong
+  // link answers the same with or without the API token.
+  app.get<{ Params: { "*": string } }>("/ui/*", hide, async (req, reply) => send(reply, req.params["*"]));
 }
 
 /** File name → content; only the extensions above, and none when the folder is missing (a build without assets). */

@@ -3,6 +3,8 @@ import type { WorkerManager } from "../../fleet/worker-manager.ts";
 
 type Action = "drain" | "undrain" | "retire";
 const ACTIONS: readonly Action[] = ["drain", "undrain", "retire"];
+/** Fleet reads are management: like the control requests, they need the token whenever one is set. */
+const TOKEN = { config: { guard: "token" } } as const;
 
 /**
  * SPEC §7 over HTTP: the fleet view an autoscaler polls, and drain / undrain / retire per
@@ -10,15 +12,15 @@ const ACTIONS: readonly Action[] = ["drain", "undrain", "retire"];
  * interval, and GET /workers shows the new state.
  */
 export function registerWorkerRoutes(app: FastifyInstance, manager: WorkerManager): void {
-  app.get("/workers", async () => manager.overview());
-  app.get<{ Params: { id: string } }>("/workers/:id", async (req) => manager.worker(req.params.id));
-  app.get<{ Params: { host: string } }>("/hosts/:host", async (req) => manager.host(req.params.host));
+  app.get("/workers", TOKEN, async () => manager.overview());
+  app.get<{ Params: { id: string } }>("/workers/:id", TOKEN, async (req) => manager.worker(req.params.id));
+  app.get<{ Params: { host: string } }>("/hosts/:host", TOKEN, async (req) => manager.host(req.params.host));
   for (const action of ACTIONS) {
-    app.post<{ Params: { id: string } }>(`/workers/:id/${action}`, async (req, reply) => {
+    app.post<{ Params: { id: string } }>(`/workers/:id/${action}`, TOKEN, async (req, reply) => {
       reply.code(202);
       return manager[action](req.params.id);
     });
-    app.post<{ Params: { host: string } }>(`/hosts/:host/${action}`, async (req, reply) => {
+    app.post<{ Params: { host: string } }>(`/hosts/:host/${action}`, TOKEN, async (req, reply) => {
       reply.code(202);
       return manager[`${action}Host`](req.params.host);
     });
