@@ -9,7 +9,9 @@ import { expectOverloadHandled } from "../soak/overload-checks.ts";
  *
  * The latency bar is looser than the soak's 100 ms: this file shares the machine's two cores with
  * the rest of the suite, which runs two files at once, and a neighbour's CPU shows up in the tail.
- * The soak runs alone and holds the documented figure.
+ * The soak runs alone and holds the documented figure. For the same reason the slot's calibrated
+ * rate is less exact here (a neighbour may slow the calibration and then finish), so the producer
+ * offers 4× it, which keeps it at 3× or more of what the slot really does while loaded.
  */
 const SECONDS = 4;
 
@@ -17,7 +19,7 @@ describe("overload, short", () => {
   it("SQLite: every create accepted within the latency bar, memory bounded, the backlog drained", {
     timeout: 90_000,
   }, async () => {
-    const f = await runOverload({ url: `sqlite:${tempDbPath()}`, seconds: SECONDS, calibrationJobs: 1000 });
+    const f = await runOverload({ url: `sqlite:${tempDbPath()}`, seconds: SECONDS, calibrationJobs: 1000, factor: 4 });
     console.log(summary("sqlite (short)", f));
     expectOverloadHandled(f, { seconds: SECONDS, maxP99Ms: 250 });
   });
