@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { InvalidConfigError } from "../errors.ts";
-import type { FleetOverview, HostSummary } from "../fleet/worker-manager.ts";
+import type { WorkerRecord } from "../fleet/contract.ts";
+import { type ControlResult, type FleetOverview, type HostSummary, isWorkerDrained } from "../fleet/worker-manager.ts";
 import { callApi, URL_OPTION } from "./api-client.ts";
 
 interface ApiFlags {
@@ -8,7 +9,10 @@ interface ApiFlags {
   json?: boolean;
 }
 
-/** `zerog workers`, `zerog drain|undrain|retire HOST`, `zerog kill UUID`: SPEC §7 through a server's REST API. */
+/** What `zerog drain|undrain|retire X` acts on: one live worker (X is its id), or every worker on host X. */
+type Target = { kind: "worker"; id: string } | { kind: "host"; host: string };
+
+/** `zerog workers`, `zerog drain|undrain|retire WORKER|HOST`, `zerog kill UUID`: fleet control through a server's REST API. */
 export function registerFleet(program: Command): void {
   program
     .command("workers")
@@ -22,26 +26,33 @@ export function registerFleet(program: Command): void {
 
   for (const action of ["drain", "undrain", "retire"] as const) {
     program
-      .command(`${action} <host>`)
+      .command(`${action} <worker-or-host>`)
       .description(
         action === "drain"
-          ? "stop the host's workers taking jobs (running ones finish); --wait until it is safe to terminate"
+          ? "stop a worker (by id, host:service:pid) or every worker on a host taking jobs (running ones finish); --wait until it is safe to terminate"
           : action === "undrain"
-            ? "let the host's workers take jobs again"
-            : "drain the host's workers for good (cannot be undone)",
+            ? "let a worker (by id) or a host's workers take jobs again"
+            : "drain a worker (by id) or a host's workers for good (cannot be undone)",
       )
       .option(...URL_OPTION)
-      .option("--wait [seconds]", "wait until the host is drained (default 600 s)")
-      .action(async (host: string, flags: ApiFlags & { wait?: string | boolean }) => {
+      .option("--wait [seconds]", "wait until the worker or host is drained (default 600 s)")
+      .action(async (name: string, flags: ApiFlags & { wait?: string | boolean }) => {
         const waitMs = waitFlag(flags.wait);
-        const sent = (await callApi(flags.url, "POST", `hosts/${encodeURIComponent(host)}/${action}`)) as {
-          workers: string[];
-        };
-        console.log(`${action}: sent to ${sent.workers.length} worker(s) on ${host}: ${sent.workers.join(", ")}`);
-        if (waitMs === null || action === "undrain") return;
-        const drained = await waitDrained(flags.url, host, waitMs);
+        const target = await targetOf(flags.url, name);
+        const path =
+          target.kind === "worker"
+            ? `workers/${encodeURIComponent(target.id)}`
+            : `hosts/${encodeURIComponent(target.host)}`;
+        const sent = (await callApi(flags.url, "POST", `${path}/${action}`)) as ControlResult;
         console.log(
-          drained ? `${host} is drained: safe to terminate` : `${host} is not drained after ${waitMs / 1000} s`,
+          target.kind === "worker"
+            ? `${action}: sent to worker ${target.id}`
+            : `${action}: sent to ${sent.workers.length} worker(s) on ${target.host}: ${sent.workers.join(", ")}`,
+        );
+        if (waitMs === null || action === "undrain") return;
+        const drained = await waitDrained(flags.url, target, waitMs);
+        console.log(
+          drained ? `${name} is drained: safe to terminate` : `${name} is not drained after ${waitMs / 1000} s`,
         );
         if (!drained) process.exitCode = 1;
       });
@@ -65,11 +76,25 @@ function waitFlag(wait: string | boolean | undefined): number | null {
   return seconds * 1000;
 }
 
-async function waitDrained(url: string, host: string, timeoutMs: number): Promise<boolean> {
+/**
+ * A live worker when `name` is one's id (GET /workers), else the host `name`: an unknown name
+ * goes to the host routes, which answer 404 naming it.
+ */
+async function targetOf(url: string, name: string): Promise<Target> {
+  const overview = (await callApi(url, "GET", "workers")) as FleetOverview;
+  return overview.workers.some((w) => w.workerId === name)
+    ? { kind: "worker", id: name }
+    : { kind: "host", host: name };
+}
+
+async function waitDrained(url: string, target: Target, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const h = (await callApi(url, "GET", `hosts/${encodeURIComponent(host)}`)) as HostSummary;
-    if (h.drained) return true;
+    const drained =
+      target.kind === "worker"
+        ? isWorkerDrained((await callApi(url, "GET", `workers/${encodeURIComponent(target.id)}`)) as WorkerRecord)
+        : ((await callApi(url, "GET", `hosts/${encodeURIComponent(target.host)}`)) as HostSummary).drained;
+    if (drained) return true;
     if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, 500));
   }

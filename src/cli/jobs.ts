@@ -71,18 +71,29 @@ export function formatStatus(d: JobDocument): string {
   return lines.join("\n");
 }
 
-/** `zerog jobs`'s table, and the command for the next page. */
+/** `zerog jobs`'s columns: header, cell, and whether it is right-aligned (numbers). */
+const JOB_COLUMNS: ReadonlyArray<{ header: string; cell: (j: JobPage["jobs"][number]) => string; right?: true }> = [
+  { header: "UUID", cell: (j) => j.uuid },
+  { header: "STATE", cell: (j) => j.state },
+  { header: "DONE", cell: (j) => `${Math.round(j.completeness * 100)}%`, right: true },
+  { header: "RESULT", cell: (j) => String(j.resultCode === -1 ? "-" : j.resultCode), right: true },
+  { header: "CREATED", cell: (j) => j.createdAt },
+  { header: "TYPE", cell: (j) => j.jobType },
+];
+
+/** `zerog jobs`'s table under a header row, columns aligned, and the command for the next page. */
 export function formatJobs(page: JobPage): string {
   if (page.jobs.length === 0) return "no jobs";
-  const lines = page.jobs.map((j) =>
-    [
-      j.uuid,
-      j.state.padEnd(8),
-      `${String(Math.round(j.completeness * 100)).padStart(3)}%`,
-      String(j.resultCode === -1 ? "-" : j.resultCode).padStart(3),
-      j.createdAt,
-      j.jobType,
-    ].join("  "),
+  const rows = [JOB_COLUMNS.map((c) => c.header), ...page.jobs.map((j) => JOB_COLUMNS.map((c) => c.cell(j)))];
+  const widths = JOB_COLUMNS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  const lines = rows.map((r) =>
+    r
+      .map((cell, i) => {
+        const width = widths[i] ?? 0;
+        if (i === r.length - 1) return cell; // the last column: no trailing spaces
+        return JOB_COLUMNS[i]?.right ? cell.padStart(width) : cell.padEnd(width);
+      })
+      .join("  "),
   );
   if (page.nextCursor) lines.push(`more: --cursor ${page.nextCursor}`);
   return lines.join("\n");

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import { isZeroGError } from "../errors.ts";
@@ -8,9 +9,17 @@ import { registerJobTypes } from "./jobtypes.ts";
 import { registerServe } from "./serve.ts";
 import { registerSubmit } from "./submit.ts";
 
+/** The package's version, read when the CLI starts: package.json is two levels up from src/cli/ and dist/cli/ alike. */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+}
+
 /** Builds the `zerog` command line. */
 export function buildProgram(): Command {
-  const program = new Command("zerog").description("ZeroG: background jobs with a REST API").exitOverride();
+  const program = new Command("zerog")
+    .description("ZeroG: background jobs with a REST API")
+    .version(packageVersion(), "-V, --version", "print the version of ZeroG")
+    .exitOverride();
   registerServe(program);
   registerFleet(program);
   addFollowOption(registerSubmit(program));

@@ -98,7 +98,17 @@ export function registerServe(program: Command): void {
         corsOrigin: flags.corsOrigin.length === 1 ? (flags.corsOrigin[0] as string) : flags.corsOrigin,
         logger,
       });
-      const url = await server.listen({ port: intFlag("port", flags.port), host: flags.host });
+      const port = intFlag("port", flags.port);
+      ignoreClosedStdout();
+      const url = await server.listen({ port, host: flags.host }).catch((err: unknown) => {
+        throw listenError(err, flags.host, port);
+      });
+      // Before the line that says it serves: whoever waits for that line may signal at once.
+      onShutdownSignal(async (signal) => {
+        logger.info({ signal }, "shutting down: finishing running jobs");
+        await server.close();
+        logger.info("shut down");
+      });
       logger.info(
         {
           url,
@@ -111,12 +121,33 @@ export function registerServe(program: Command): void {
         },
         "zerog serving",
       );
-      onShutdownSignal(async (signal) => {
-        logger.info({ signal }, "shutting down: finishing running jobs");
-        await server.close();
-        logger.info("shut down");
-      });
     });
+}
+
+/** A failed listen as the one-line start-up error the CLI prints; other errors pass through. */
+function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const where = `${host}:${port}`;
+  if (code === "EADDRINUSE") return new InvalidConfigError(`port ${port} is already in use on ${host} (--port)`);
+  if (code === "EACCES") return new InvalidConfigError(`no permission to listen on ${where} (--port)`);
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") {
+    return new InvalidConfigError(`cannot listen on ${where}: no such address on this machine (--host)`);
+  }
+  if ((err as NodeJS.ErrnoException | null)?.syscall === "listen") {
+    return new InvalidConfigError(`cannot listen on ${where}: ${(err as Error).message}`);
+  }
+  return err;
+}
+
+/**
+ * The logs' reader may go away (`zerog serve | head`): a write to stdout then fails with EPIPE,
+ * which must neither crash the server nor keep it from shutting down. The logger stops on its
+ * own; this covers anything else written to process.stdout.
+ */
+function ignoreClosedStdout(): void {
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+  });
 }
 
 function isolationFlag(value: string): "process" | "inline" {
@@ -139,7 +170,7 @@ function onShutdownSignal(shutdown: (signal: string) => Promise<void>): void {
     shutdown(signal).then(
       () => process.exit(0),
       (err: unknown) => {
-        console.error(err);
+        console.error(`zerog: shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
         process.exit(1);
       },
     );

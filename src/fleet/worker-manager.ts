@@ -34,6 +34,11 @@ export interface ControlResult {
 /** Workers that run no job and take none. */
 const DRAINED_STATES: ReadonlySet<WorkerState> = new Set(["drainingIdle", "drainingDown"]);
 
+/** The worker runs no job and takes none: safe to stop. */
+export function isWorkerDrained(w: Pick<WorkerRecord, "state">): boolean {
+  return DRAINED_STATES.has(w.state);
+}
+
 /**
  * SPEC §7's manager: reads the fleet that workers announce in the backend, and sends them
  * control messages there. Any process on the backend can be a manager; it needs no worker of
@@ -172,6 +177,6 @@ function groupByHost(workers: WorkerRecord[]): HostSummary[] {
       host,
       workers: ws,
       running: ws.reduce((n, w) => n + w.running.length, 0),
-      drained: ws.every((w) => DRAINED_STATES.has(w.state)),
+      drained: ws.every(isWorkerDrained),
     }));
 }

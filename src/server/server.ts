@@ -117,6 +117,12 @@ export class Server {
 
   /** Opens the backend, builds the API and starts the workers; does not listen. */
   async start(): Promise<void> {
+    await this.#open();
+    await this.#startWorkers();
+  }
+
+  /** Opens the backend and builds the API (once). */
+  async #open(): Promise<void> {
     if (this.#app) return;
     const c = this.#config;
     const clock = c.clock ?? systemClock;
@@ -148,13 +154,22 @@ export class Server {
       ...(c.events ? { events: c.events } : {}),
     });
     await this.#app.ready();
+  }
+
+  /** Starts the workers and the scheduler (once), on the open backend. */
+  async #startWorkers(): Promise<void> {
+    if (this.#worker) return;
+    const c = this.#config;
+    const backend = this.backend;
+    const clock = c.clock ?? systemClock;
+    const options = resolveWorkerOptions({ ...c, concurrency: c.concurrency || 1 });
     const concurrency = c.concurrency ?? SERVER_DEFAULTS.concurrency;
     if (concurrency > 0) {
       this.#worker = new Worker({
         ...c,
         concurrency,
         jobs: this.registry,
-        backend: this.#backend,
+        backend,
         clock,
         logger: this.#logger,
       });
@@ -179,13 +194,24 @@ export class Server {
     scheduler.start();
   }
 
-  /** Starts (if needed) and listens; resolves with the URL it listens on. */
+  /**
+   * Starts (if needed) and listens; resolves with the URL it listens on. It listens before the
+   * workers start, so that a port in use fails before any job is taken; on any failure the
+   * server is closed again and the error rethrown.
+   */
   async listen(opts: { port?: number; host?: string } = {}): Promise<string> {
-    await this.start();
-    return this.app.listen({
-      port: opts.port ?? this.#config.port ?? SERVER_DEFAULTS.port,
-      host: opts.host ?? this.#config.host ?? SERVER_DEFAULTS.host,
-    });
+    try {
+      await this.#open();
+      const url = await this.app.listen({
+        port: opts.port ?? this.#config.port ?? SERVER_DEFAULTS.port,
+        host: opts.host ?? this.#config.host ?? SERVER_DEFAULTS.host,
+      });
+      await this.#startWorkers();
+      return url;
+    } catch (err) {
+      await this.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Stops taking requests and jobs, lets running jobs finish (see `shutdownGraceMs`), closes the backend. */

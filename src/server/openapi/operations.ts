@@ -221,6 +221,11 @@ export const KNOWN_OPERATIONS: Record<string, OperationDoc> = {
   },
 };
 
+/** "a" or "an" before `word`: "an" before a vowel letter (good enough for job type names). */
+export function article(word: string): "a" | "an" {
+  return /^[aeiou]/i.test(word) ? "an" : "a";
+}
+
 /** Discovery's per-branch and per-leaf operations (documented for each branch and job type). */
 export const DISCOVERY_OPERATIONS = {
   branches: (branch: string): OperationDoc => ({
@@ -239,7 +244,7 @@ export const DISCOVERY_OPERATIONS = {
     ok: { status: 200, description: "the schema", schema: ref("PostSchema") },
   }),
   create: (label: string, description: string, params: JsonSchema): OperationDoc => ({
-    summary: `Create a ${label} job`,
+    summary: `Create ${article(label)} ${label} job`,
     ...(description ? { description } : {}),
     tag: "jobs",
     query: CREATE_OPTIONS,
