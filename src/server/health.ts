@@ -1,4 +1,5 @@
 import type { Backend } from "../backend/contract.ts";
+import { probeDatastore, probeQueue } from "../backend/probe.ts";
 import { BackendStalledError } from "../errors.ts";
 
 /**
@@ -28,9 +29,6 @@ export interface HealthReport {
   queue?: DependencyHealth;
 }
 
-/** A uuid no job has: reading it proves the datastore answers without touching any job. */
-const PROBE_UUID = "00000000-0000-4000-8000-000000000000";
-
 /**
  * Reads the datastore and the queue once each, side by side; down when either fails or takes
  * longer than `timeoutMs`, saying which and whether it stalled or failed.
@@ -43,8 +41,8 @@ export async function checkHealth(backend: Backend, queueName: string, timeoutMs
   });
   try {
     const [datastore, queue] = await Promise.all([
-      probe(() => backend.datastore.read(PROBE_UUID), late, t0, timeoutMs),
-      probe(() => backend.queue.stats(queueName), late, t0, timeoutMs),
+      probe(() => probeDatastore(backend), late, t0, timeoutMs),
+      probe(() => probeQueue(backend, queueName), late, t0, timeoutMs),
     ]);
     const tookMs = elapsedMs(t0);
     const failing = Object.entries({ datastore, queue }).filter(([, d]) => d.state !== "up");

@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Backend } from "../backend/contract.ts";
+import { probeDatastore, probeQueue } from "../backend/probe.ts";
+import { backoffMs } from "../internal/backoff.ts";
 import type { Logger } from "../internal/logger.ts";
-
-/** A uuid no job has: reading it proves the datastore answers without touching any job. */
-const PROBE_UUID = "00000000-0000-4000-8000-000000000000";
 
 export interface BackendWaitOptions {
   backend: Backend;
@@ -44,15 +43,15 @@ export class BackendWait {
     const { backend, queueName, maxBackoffMs, signal, logger } = this.#o;
     logger.warn("backend unavailable; reserves paused until it answers");
     for (let failures = 1; !signal.aborted; failures++) {
-      const backoffMs = Math.min(maxBackoffMs, 100 * 2 ** Math.min(failures, 10));
-      await sleep(backoffMs, undefined, { signal }).catch(() => undefined);
+      const waitMs = backoffMs(failures, maxBackoffMs);
+      await sleep(waitMs, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) return;
       try {
-        await Promise.all([backend.datastore.read(PROBE_UUID), backend.queue.stats(queueName)]);
+        await Promise.all([probeDatastore(backend), probeQueue(backend, queueName)]);
         logger.info({ failedProbes: failures - 1 }, "backend answers again; reserves resumed");
         return;
       } catch (err) {
-        logger.warn({ err, backoffMs }, "backend still unavailable");
+        logger.warn({ err, backoffMs: waitMs }, "backend still unavailable");
       }
     }
   }

@@ -6,6 +6,7 @@ import type { Cas } from "../datastore/contract.ts";
 import { isBackendUnavailable, isZeroGError } from "../errors.ts";
 import type { WorkerRecord } from "../fleet/contract.ts";
 import { followAbort } from "../internal/abort.ts";
+import { backoffMs } from "../internal/backoff.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { JobClass } from "../job/base-job.ts";
 import { INTERNAL_ERROR, type JobDocument, KILLED_BY_USER, NO_RESULT } from "../job/document.ts";
@@ -299,9 +300,9 @@ function retryOutcomeWrite(w: DocumentWriter, ctx: EntryContext): (flush: () => 
         return await flush();
       } catch (err) {
         if (!isBackendUnavailable(err)) throw err;
-        const backoffMs = Math.min(ctx.options.maxBackoffMs, 100 * 2 ** Math.min(tries - 1, 10));
-        logFor(ctx, w.doc).warn({ err, tries, backoffMs }, "cannot write the run's outcome yet; retrying");
-        await sleep(backoffMs);
+        const waitMs = backoffMs(tries - 1, ctx.options.maxBackoffMs);
+        logFor(ctx, w.doc).warn({ err, tries, backoffMs: waitMs }, "cannot write the run's outcome yet; retrying");
+        await sleep(waitMs);
       }
     }
   };

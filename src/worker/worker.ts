@@ -5,6 +5,7 @@ import type { Backend, ClaimRequest, ReservedJob } from "../backend/contract.ts"
 import { openBackend } from "../backend/open-backend.ts";
 import { InvalidConfigError, isBackendUnavailable, WorkerRetiredError } from "../errors.ts";
 import type { ControlMessage, RunningJob, WorkerState } from "../fleet/contract.ts";
+import { backoffMs } from "../internal/backoff.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import { defaultLogger, type Logger } from "../internal/logger.ts";
 import { JobRegistry } from "../job/registry.ts";
@@ -384,7 +385,7 @@ export class Worker {
         }
         failures++;
         // Back off while the backend fails: 100 ms doubling to maxBackoffMs. The entry, if any, returns after its TTR.
-        const backoff = Math.min(this.options.maxBackoffMs, 100 * 2 ** Math.min(failures, 10));
+        const backoff = backoffMs(failures, this.options.maxBackoffMs);
         this.#logger.warn({ backoffMs: backoff }, "backing off");
         await sleep(backoff, undefined, { signal: this.#stopping.signal }).catch(() => undefined);
       }

@@ -18,5 +18,6 @@ describe.skipIf(server === null)("beanstalkd (a fresh server per test)", () => {
       await server?.restart();
       return createBeanstalkQueue({ url: server?.url ?? "" });
     },
+    connect: () => createBeanstalkQueue({ url: server?.url ?? "" }),
   });
 });

@@ -2,10 +2,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import type { IncomingHttpHeaders } from "node:http";
-import { createServer } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import autocannon from "autocannon";
 import { REPO_ROOT } from "../helpers/cli.ts";
+import { freePort } from "../helpers/private-services.ts";
+import { until } from "../helpers/wait.ts";
 
 /**
  * Overload: a real `zerog serve` process with one worker slot of a no-op job, and a producer that
@@ -207,6 +207,7 @@ function drained(base: string, timeoutMs: number): Promise<Counters> {
     },
     "the backlog to drain",
     timeoutMs,
+    250, // a /metrics scrape costs the server a little
   );
 }
 
@@ -260,30 +261,13 @@ async function startServe(url: string, extra: readonly string[]): Promise<Serve>
   );
   const exited = once(proc, "exit");
   const base = `http://127.0.0.1:${port}`;
-  await until(async () => ((await fetch(`${base}/health`)).ok ? true : undefined), "zerog serve to answer", 60_000);
+  await until(
+    async () => ((await fetch(`${base}/health`)).ok ? true : undefined),
+    "zerog serve to answer",
+    60_000,
+    250,
+  );
   return { proc, base, exited };
-}
-
-/** Polls `probe` every 250 ms (a /metrics scrape costs the server a little) until it returns a value. */
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      s.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
-    });
-  });
 }
 
 /**
