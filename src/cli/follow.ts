@@ -2,6 +2,7 @@ import { styleText } from "node:util";
 import type { Command } from "commander";
 import { createLogUpdate } from "log-update";
 import { ZeroGError } from "../errors.ts";
+import { nextAttemptText, type ProgressLabel, progressLabel } from "./outcome-label.ts";
 import { readSse, type SseEvent } from "./sse-reader.ts";
 import { type SubmitFlags, submitJob } from "./submit.ts";
 
@@ -130,14 +131,42 @@ function logLine(ev: SseEvent, color: boolean): string | null {
   }
 }
 
-function resultOf(ev: SseEvent): number | null {
-  if (ev.event === "gone") throw new ZeroGError("ZEROG_JOB_NOT_FOUND", "the job was deleted while being followed");
-  if (ev.event !== "result") return null;
-  return Number((JSON.parse(ev.data) as { result: number }).result);
+interface ProgressData {
+  completeness: number;
+  state?: string;
+  nextAttemptAt?: string | null;
 }
 
-function resultLine(code: number): string {
-  return `result ${code} (${code >= 200 && code < 300 ? "success" : "failed"})`;
+interface ResultData {
+  result: number;
+  completeness: number;
+  completenessAtEnd?: number | null;
+}
+
+function resultOf(ev: SseEvent): ResultData | null {
+  if (ev.event === "gone") throw new ZeroGError("ZEROG_JOB_NOT_FOUND", "the job was deleted while being followed");
+  if (ev.event !== "result") return null;
+  const d = JSON.parse(ev.data) as ResultData;
+  return { ...d, result: Number(d.result) };
+}
+
+/** The finished job's label: a failed or killed one at the completeness it had reached. */
+function resultLabel(r: ResultData): ProgressLabel {
+  return progressLabel({
+    completeness: r.completeness,
+    resultCode: r.result,
+    completenessAtEnd: r.completenessAtEnd ?? null,
+  });
+}
+
+function resultLine(r: ResultData): string {
+  const label = resultLabel(r);
+  return `result ${r.result} (${label.tone === "success" ? "success" : label.text})`;
+}
+
+/** A failed run now waits for its retry: say when it runs. */
+function retryLine(p: ProgressData): string | null {
+  return p.state === "delayed" && p.nextAttemptAt ? `waiting: next attempt ${nextAttemptText(p.nextAttemptAt)}` : null;
 }
 
 /** stdout is not a TTY: plain lines, a progress line each time the whole percentage changes. */
@@ -149,7 +178,12 @@ class PlainView {
   }
   show(ev: SseEvent): number | null {
     if (ev.event === "progress") {
-      const p = Math.floor((JSON.parse(ev.data) as { completeness: number }).completeness * 100);
+      const data = JSON.parse(ev.data) as ProgressData;
+      const retry = retryLine(data);
+      if (retry) this.#out.write(`${retry}\n`);
+      // A finished job's completeness reads 1 whatever its result: the result line says how far it got.
+      if (data.state === "finished") return null;
+      const p = Math.floor(data.completeness * 100);
       if (p !== this.#percent) this.#out.write(`progress ${p}%\n`);
       this.#percent = p;
       return null;
@@ -157,8 +191,10 @@ class PlainView {
     const line = logLine(ev, false);
     if (line !== null) this.#out.write(`${line}\n`);
     const result = resultOf(ev);
-    if (result !== null) this.#out.write(`${resultLine(result)}\n`);
-    return result;
+    if (result === null) return null;
+    if (resultLabel(result).tone === "success" && this.#percent !== 100) this.#out.write("progress 100%\n");
+    this.#out.write(`${resultLine(result)}\n`);
+    return result.result;
   }
   done(): void {}
 }
@@ -167,13 +203,18 @@ class PlainView {
 class BarView {
   readonly #log: ReturnType<typeof createLogUpdate>;
   #completeness = 0;
+  #label: ProgressLabel | null = null;
   constructor(out: FollowOutput) {
     this.#log = createLogUpdate(out as NodeJS.WriteStream);
     this.#draw();
   }
   show(ev: SseEvent): number | null {
     if (ev.event === "progress") {
-      this.#completeness = (JSON.parse(ev.data) as { completeness: number }).completeness;
+      const data = JSON.parse(ev.data) as ProgressData;
+      const retry = retryLine(data);
+      if (retry) this.#log.persist(retry);
+      // A finished job's completeness reads 1 whatever its result: the result redraws the bar.
+      if (data.state !== "finished") this.#completeness = data.completeness;
       this.#draw();
       return null;
     }
@@ -183,19 +224,23 @@ class BarView {
       this.#draw();
     }
     const result = resultOf(ev);
-    if (result !== null) {
-      this.#draw();
-      this.#log.done();
-      this.#log.persist(resultLine(result));
-    }
-    return result;
+    if (result === null) return null;
+    this.#label = resultLabel(result);
+    this.#draw();
+    this.#log.done();
+    this.#log.persist(resultLine(result));
+    return result.result;
   }
   done(): void {
     this.#log.done();
   }
   #draw(): void {
-    const filled = Math.round(this.#completeness * BAR_WIDTH);
+    const fill = this.#label?.fill ?? this.#completeness;
+    const filled = Math.round(fill * BAR_WIDTH);
     const bar = `${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)}`;
-    this.#log(`${bar} ${(this.#completeness * 100).toFixed(0).padStart(3)}%`);
+    const tone = this.#label?.tone;
+    const text = this.#label?.text ?? `${(fill * 100).toFixed(0).padStart(3)}%`;
+    const line = `${bar} ${text}`;
+    this.#log(tone === "failed" ? styleText("red", line) : tone === "killed" ? styleText("gray", line) : line);
   }
 }

@@ -1,9 +1,11 @@
 import type { Command } from "commander";
 import { InvalidConfigError } from "../errors.ts";
 import type { JobDocument } from "../job/document.ts";
+import { completenessAtEnd, nextAttemptAt } from "../job/job-progress.ts";
 import { isJobStatus, JOB_STATUSES, statusOf } from "../job/job-status.ts";
 import type { JobPage } from "../server/routes/list-jobs.ts";
 import { callApi, URL_OPTION } from "./api-client.ts";
+import { nextAttemptText, progressLabel } from "./outcome-label.ts";
 
 /** Events `zerog status` prints (the newest). */
 const STATUS_EVENTS = 5;
@@ -59,11 +61,13 @@ export function formatStatus(d: JobDocument): string {
   const lines = [
     `${d.uuid}  ${d.jobType}`,
     `state      ${statusOf(d)}`,
-    `progress   ${Math.round(d.completeness * 100)}%`,
+    `progress   ${progressLabel({ ...d, completenessAtEnd: completenessAtEnd(d), nextAttemptAt: null }).text}`,
     `result     ${d.resultCode === -1 ? "-" : d.resultCode}`,
     `created    ${d.createdAt}${d.finishedAt ? `  finished ${d.finishedAt}` : ""}`,
     `attempt    ${d.attempt}  errors ${d.errorCount}${d.workerId ? `  worker ${d.workerId}` : ""}`,
   ];
+  const next = nextAttemptAt(d);
+  if (next) lines.splice(3, 0, `next try   ${nextAttemptText(next)}`);
   const events = d.events.slice(-STATUS_EVENTS);
   if (events.length > 0) lines.push("events", ...events.map((e) => `  ${e.timeStamp}  ${e.msg}`));
   const lastError = d.errors.at(-1);
@@ -75,7 +79,7 @@ export function formatStatus(d: JobDocument): string {
 const JOB_COLUMNS: ReadonlyArray<{ header: string; cell: (j: JobPage["jobs"][number]) => string; right?: true }> = [
   { header: "UUID", cell: (j) => j.uuid },
   { header: "STATE", cell: (j) => j.state },
-  { header: "DONE", cell: (j) => `${Math.round(j.completeness * 100)}%`, right: true },
+  { header: "DONE", cell: (j) => progressLabel({ ...j, nextAttemptAt: null }).text, right: true },
   { header: "RESULT", cell: (j) => String(j.resultCode === -1 ? "-" : j.resultCode), right: true },
   { header: "CREATED", cell: (j) => j.createdAt },
   { header: "TYPE", cell: (j) => j.jobType },

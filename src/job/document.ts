@@ -58,6 +58,13 @@ export interface JobDocument {
   workerId: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /**
+   * The completeness the job had reached when it finished: `completeness` then reads 1 whatever
+   * the outcome, so a job that failed at 36 % keeps 0.36 here. Absent until the job finishes.
+   */
+  completenessAtEnd?: number;
+  /** When the next attempt of a `delayed` job is due (ISO time); meaningless in other states. */
+  nextAttemptAt?: string | null;
 }
 
 /** Result code of a job that has not finished, and the `run()` return that asks for a requeue. */

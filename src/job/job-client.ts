@@ -5,6 +5,7 @@ import { type Clock, systemClock } from "../internal/clock.ts";
 import type { JobDocument } from "./document.ts";
 import { DocumentWriter } from "./document-writer.ts";
 import { IDEMPOTENCY_WINDOW_SECONDS, Idempotency } from "./idempotency.ts";
+import { completenessAtEnd, nextAttemptAt } from "./job-progress.ts";
 import { newJobDocument } from "./new-document.ts";
 import type { JobRegistry } from "./registry.ts";
 import * as t from "./transitions.ts";
@@ -49,6 +50,11 @@ export interface JobProgress {
 
 /** GET /info: progress plus the job's logs. */
 export interface JobInfo extends JobProgress {
+  state: JobDocument["state"];
+  /** The completeness reached when the job finished (`completeness` then reads 1); null until then. */
+  completenessAtEnd: number | null;
+  /** When a delayed job's next attempt is due (ISO time); null unless the job is delayed. */
+  nextAttemptAt: string | null;
   events: JobDocument["events"];
   errors: JobDocument["errors"];
   warnings: JobDocument["warnings"];
@@ -138,6 +144,9 @@ export class JobClient {
     return {
       completeness: d.completeness,
       result: d.resultCode,
+      state: d.state,
+      completenessAtEnd: completenessAtEnd(d),
+      nextAttemptAt: nextAttemptAt(d),
       events: d.events,
       errors: d.errors,
       warnings: d.warnings,

@@ -17,7 +17,8 @@ export interface NewJobInput {
 export function newJobDocument(input: NewJobInput): JobDocument {
   const uuid = input.uuid ?? uuidv7(input.nowMs);
   const now = new Date(input.nowMs).toISOString();
-  return {
+  const delayMs = (input.delaySeconds ?? 0) * 1000;
+  const doc: JobDocument = {
     uuid,
     jobType: input.jobType,
     schemaVersion: SCHEMA_VERSION,
@@ -39,11 +40,13 @@ export function newJobDocument(input: NewJobInput): JobDocument {
     tickval: 0,
     resultCode: NO_RESULT,
     data: {},
-    state: (input.delaySeconds ?? 0) > 0 ? "delayed" : "queued",
+    state: delayMs > 0 ? "delayed" : "queued",
     attempt: 0,
     killRequested: false,
     workerId: null,
     startedAt: null,
     finishedAt: null,
   };
+  if (delayMs > 0) doc.nextAttemptAt = new Date(input.nowMs + delayMs).toISOString();
+  return doc;
 }

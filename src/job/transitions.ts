@@ -95,16 +95,19 @@ export function finish(resultCode: number, at: string): Mutation {
     d.running = false;
     d.state = "finished";
     d.resultCode = resultCode;
+    d.completenessAtEnd = d.completeness;
     d.completeness = 1;
     d.finishedAt = at;
   };
 }
 
-/** The job goes back to its queue to run again after `delaySeconds`. */
-export function requeue(delaySeconds: number): Mutation {
+/** The job goes back to its queue to run again after `delaySeconds`, counted from `at`. */
+export function requeue(delaySeconds: number, at: string): Mutation {
+  const due = delaySeconds > 0 ? new Date(Date.parse(at) + delaySeconds * 1000).toISOString() : null;
   return (d) => {
     d.running = false;
-    d.state = delaySeconds > 0 ? "delayed" : "queued";
+    d.state = due ? "delayed" : "queued";
+    d.nextAttemptAt = due;
   };
 }
 

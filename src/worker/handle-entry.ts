@@ -213,7 +213,7 @@ function recordOutcome(
     return { kind: "delete", resultCode: code };
   };
   const requeueAfter = (delaySeconds: number): EntryAction => {
-    out.mutate(t.requeue(delaySeconds));
+    out.mutate(t.requeue(delaySeconds, at));
     return { kind: "release", delaySeconds };
   };
   if (report.kind === "returned") {

@@ -43,7 +43,7 @@ describe("followJob (zerog submit --follow)", () => {
     expect(await followJob(base, uuid, out)).toBe(422);
     const text = chunks.join("");
     expect(text).toContain("error 422 failed on purpose");
-    expect(text.trimEnd().split("\n").at(-1)).toBe("result 422 (failed)");
+    expect(text.trimEnd().split("\n").at(-1)).toBe("result 422 (failed at 100%)");
   });
 
   it("draws a bar in place on a TTY", async () => {
@@ -112,7 +112,7 @@ describe("zerog submit --follow (the real binary, stdout not a TTY)", () => {
     ]);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toContain("error 422 failed on purpose");
-    expect(failed.stdout.trimEnd().split("\n").at(-1)).toBe("result 422 (failed)");
+    expect(failed.stdout.trimEnd().split("\n").at(-1)).toBe("result 422 (failed at 100%)");
 
     // Without --follow: the uuid only, at once.
     const plain = await runCli(["submit", "steps", "{}", "--url", server.url]);

@@ -19,7 +19,7 @@ interface Reply {
   body: unknown;
 }
 interface Page {
-  jobs: { uuid: string; state: string; jobType: string; createdAt: string }[];
+  jobs: { uuid: string; state: string; jobType: string; createdAt: string; nextAttemptAt?: string | null }[];
   nextCursor: string | null;
 }
 
@@ -86,9 +86,11 @@ describe("jobs over REST on SQLite", () => {
     expect(Object.keys(d.jobs[0] ?? {}).sort()).toEqual(
       [
         ...["attempt", "completeness", "createdAt", "errorCount", "finishedAt", "jobType", "resultCode"],
-        ...["startedAt", "state", "updatedAt", "uuid", "workerId"],
+        ...["startedAt", "state", "updatedAt", "uuid", "workerId", "completenessAtEnd", "nextAttemptAt"],
       ].sort(),
     );
+    // Delayed at creation: the summary says when it may start.
+    expect(Date.parse(d.jobs[0]?.nextAttemptAt ?? "")).toBeGreaterThan(Date.now());
     for (const state of ["running", "finished", "failed", "killed"])
       expect((await list(`type=return_value&state=${state}`)).jobs).toEqual([]);
     expect((await list("type=no_such_type")).jobs).toEqual([]);

@@ -1,4 +1,5 @@
-import type { JobDocument } from "../../job/document.ts";
+import type { JobDocument, JobState } from "../../job/document.ts";
+import { completenessAtEnd, nextAttemptAt } from "../../job/job-progress.ts";
 
 /** One Server-Sent Event: its name, its JSON data and its id. */
 export interface SseMessage {
@@ -8,9 +9,10 @@ export interface SseMessage {
   id: string;
 }
 
-/** What a stream has sent so far: the last completeness and how many entries of each log. */
+/** What a stream has sent so far: the last completeness and state, and how many entries of each log. */
 export interface StreamCursor {
   completeness: number | null;
+  state: JobState | null;
   events: number;
   warnings: number;
   errors: number;
@@ -22,7 +24,7 @@ const EVENT_OF = { events: "event", warnings: "warning", errors: "job-error" } a
 /** A cursor before anything was sent, or at a client's `Last-Event-ID` to resume from. */
 export function startCursor(lastEventId?: string): StreamCursor {
   const [e, w, x] = parseLastEventId(lastEventId) ?? [0, 0, 0];
-  return { completeness: null, events: e, warnings: w, errors: x, done: false };
+  return { completeness: null, state: null, events: e, warnings: w, errors: x, done: false };
 }
 
 /** `"3.0.1"` → [3, 0, 1]; null for anything else (the stream then starts from the beginning). */
@@ -56,19 +58,33 @@ export function diffDocument(cursor: StreamCursor, doc: JobDocument | null): Sse
     cursor[f.kind] = f.i + 1;
     out.push({ event: EVENT_OF[f.kind], data: { index: f.i, ...f.entry }, id: id() });
   }
-  if (doc.completeness !== cursor.completeness) {
+  // A state change alone (a failed run now waiting for its retry) is news too: it carries the next attempt's time.
+  if (doc.completeness !== cursor.completeness || doc.state !== cursor.state) {
     cursor.completeness = doc.completeness;
-    out.push({ event: "progress", data: { completeness: doc.completeness, state: doc.state }, id: id() });
+    cursor.state = doc.state;
+    out.push({ event: "progress", data: progressData(doc), id: id() });
   }
   if (doc.state === "finished") {
     cursor.done = true;
     out.push({
       event: "result",
-      data: { result: doc.resultCode, completeness: doc.completeness, errorCount: doc.errorCount },
+      data: {
+        result: doc.resultCode,
+        completeness: doc.completeness,
+        completenessAtEnd: completenessAtEnd(doc),
+        errorCount: doc.errorCount,
+      },
       id: id(),
     });
   }
   return out;
+}
+
+function progressData(doc: JobDocument): Record<string, unknown> {
+  const data: Record<string, unknown> = { completeness: doc.completeness, state: doc.state };
+  if (doc.state === "delayed") data.nextAttemptAt = nextAttemptAt(doc);
+  if (doc.state === "finished") data.completenessAtEnd = completenessAtEnd(doc);
+  return data;
 }
 
 /** The wire form of one message. */

@@ -3,6 +3,7 @@ import type { ListCursor } from "../../datastore/contract.ts";
 import { ZeroGError } from "../../errors.ts";
 import type { JobDocument } from "../../job/document.ts";
 import type { JobClient } from "../../job/job-client.ts";
+import { completenessAtEnd, nextAttemptAt } from "../../job/job-progress.ts";
 import { isJobStatus, JOB_STATUSES, type JobStatus, statusOf } from "../../job/job-status.ts";
 import { UUID_PATTERN } from "./uuid.ts";
 
@@ -20,6 +21,10 @@ export interface JobSummary {
   jobType: string;
   state: JobStatus;
   completeness: number;
+  /** The completeness reached when the job finished (`completeness` then reads 1); null until then. */
+  completenessAtEnd: number | null;
+  /** When a delayed job's next attempt is due; null unless delayed. */
+  nextAttemptAt: string | null;
   resultCode: number;
   createdAt: string;
   updatedAt: string;
@@ -42,6 +47,8 @@ export function summaryOf(d: JobDocument): JobSummary {
     jobType: d.jobType,
     state: statusOf(d),
     completeness: d.completeness,
+    completenessAtEnd: completenessAtEnd(d),
+    nextAttemptAt: nextAttemptAt(d),
     resultCode: d.resultCode,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
