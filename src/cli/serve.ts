@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { DEFAULT_BACKEND_URL } from "../backend/backend-url.ts";
 import { InvalidConfigError } from "../errors.ts";
-import { defaultLogger, LOG_LEVELS } from "../internal/logger.ts";
+import { defaultLogFormat, defaultLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from "../internal/logger.ts";
 import { redactUrl } from "../internal/redact.ts";
 import { loadJobModule } from "../job/load-job-module.ts";
 import { Server } from "../server/server.ts";
@@ -27,6 +27,7 @@ interface ServeFlags {
   protectReads?: boolean;
   corsOrigin: string[];
   logLevel?: string;
+  logFormat?: string;
 }
 
 /** `zerog serve`: the HTTP API and workers for the job classes of one or more modules. */
@@ -69,12 +70,20 @@ export function registerServe(program: Command): void {
     .option("--protect-reads", "with an API token, guard the read-only job endpoints too")
     .option("--cors-origin <origin...>", "allowed CORS origin(s)", ["*"])
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (env ZEROG_LOG_LEVEL)")
+    .option(
+      "--log-format <format>",
+      "json (one object per line) or pretty (readable lines); default: pretty on a terminal, else json (env ZEROG_LOG_FORMAT)",
+    )
     .action(async (flags: ServeFlags) => {
       const level = flags.logLevel ?? process.env.ZEROG_LOG_LEVEL ?? "info";
       if (!LOG_LEVELS.includes(level)) {
         throw new InvalidConfigError(`log level '${level}' is not one of ${LOG_LEVELS.join(", ")}`);
       }
-      const logger = defaultLogger(level);
+      const format = flags.logFormat ?? defaultLogFormat();
+      if (!LOG_FORMATS.includes(format as LogFormat)) {
+        throw new InvalidConfigError(`--log-format must be one of ${LOG_FORMATS.join(", ")}, got '${format}'`);
+      }
+      const logger = defaultLogger(level, format as LogFormat);
       const apiToken = flags.apiToken ?? process.env.ZEROG_API_TOKEN;
       const jobs = (await Promise.all(flags.jobs.map(loadJobModule))).flat();
       const server = new Server({
@@ -112,6 +121,8 @@ export function registerServe(program: Command): void {
       logger.info(
         {
           url,
+          dashboard: `${url}/ui/`,
+          docs: `${url}/docs`,
           jobTypes: server.registry.types(),
           datastore: redactUrl(flags.datastore),
           queue: redactUrl(flags.queue),

@@ -45,4 +45,35 @@ describe("zerog serve start-up errors", () => {
     expect(lines[0]).toMatch(/^zerog: /);
     expect(r.stdout).not.toContain("worker started");
   });
+
+  it.each([
+    [
+      "an unreachable PostgreSQL",
+      ["--datastore", "postgres://127.0.0.1:1/test", "--queue", "memory:"],
+      /^zerog: postgres is unavailable: .*ECONNREFUSED/,
+    ],
+    [
+      "an unreachable Redis",
+      ["--datastore", "memory:", "--queue", "redis://127.0.0.1:1"],
+      /^zerog: redis is unavailable: .*ECONNREFUSED/,
+    ],
+    [
+      "a job module that is missing",
+      ["--jobs", "no/such/jobs.ts", ...MEMORY],
+      /^zerog: job module not found: .*no\/such\/jobs\.ts$/,
+    ],
+    [
+      "a job module that throws as it loads",
+      ["--jobs", "test/fixtures/throwing-jobs.mjs", ...MEMORY],
+      /^zerog: cannot load job module test\/fixtures\/throwing-jobs\.mjs: broken on purpose$/,
+    ],
+  ])("prints one line for %s and exits with 2, before any worker starts", async (_what, args, message) => {
+    const jobs = args.includes("--jobs") ? [] : ["--jobs", "examples/jobs.ts"];
+    const r = await runCli(["serve", "--port", "0", ...jobs, ...args], 30_000, { ZEROG_LOG_LEVEL: "info" });
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(r.stdout).not.toContain("worker started");
+  });
 });
