@@ -2,7 +2,7 @@
 // process takes to start.
 //   inline        - jobs run in the worker's process
 //   process       - warm child processes (one per slot), recycleAfterJobs 1000 (the default) and 100
-//   process-fresh - recycleAfterJobs 1: a fresh process per job, as the seed ran them (few jobs: it is slow)
+//   process-fresh - recycleAfterJobs 1: a fresh process per job (few jobs: it is slow)
 // Children load bench/jobs/noop-jobs.mjs, plain JavaScript importing the built package's
 // `zerog/job`, as a user's compiled job module would be. A child forked from dist/ never loads tsx
 // (child-entry.ts leaves the worker's tsx flags out), so running the bench under tsx costs it nothing.

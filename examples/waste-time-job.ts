@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { BaseJob, NO_RESULT, z } from "zerog/job";
 
-/** The seed's example: wastes time while logging about ten messages. */
+/** An example job: wastes time while logging about ten messages. */
 export class WasteTimeJob extends BaseJob<typeof WasteTimeJob.schema> {
   static override jobType = "waste_time";
   static override schema = z.object({ delay: z.number().min(0).max(3600).default(30) });

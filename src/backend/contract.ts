@@ -56,7 +56,7 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** The queue body for a job: its uuid as JSON, as the seed wrote it. */
+/** The queue body for a job: its uuid as a JSON string. */
 export function queueBodyOf(uuid: string): string {
   return JSON.stringify(uuid);
 }

@@ -5,7 +5,7 @@ import type { JobDocument } from "../job/document.ts";
 import type { Queue } from "../queue/contract.ts";
 import { queueBodyOf, uuidOfQueueBody } from "./contract.ts";
 
-/** `queueJobId` of a job whose enqueue failed: it waits in the datastore for the queue (the seed's -1). */
+/** `queueJobId` of a job whose enqueue failed: it waits in the datastore for the queue. */
 export const NOT_ENQUEUED = "-1";
 /** `queueJobId` while one process re-enqueues the job: `enqueuing@<ms>`; another may take over once it is stale. */
 const ENQUEUING = "enqueuing@";

@@ -4,7 +4,7 @@
  * works whichever backend a deployment uses.
  */
 
-/** SPEC §7's worker states. */
+/** A worker's states (the table in docs/capacity.md). */
 export type WorkerState =
   /** Taking jobs, none running. */
   | "activeIdle"
@@ -26,7 +26,7 @@ export interface RunningJob {
   startedAt: string;
 }
 
-/** What a worker announces (SPEC §7's info reply), refreshed every few seconds and on every change. */
+/** What a worker announces to the fleet, refreshed every few seconds and on every change. */
 export interface WorkerRecord {
   /** host:service:pid */
   workerId: string;
@@ -36,7 +36,7 @@ export interface WorkerRecord {
   state: WorkerState;
   /** Retired: will never take jobs again. */
   retiring: boolean;
-  /** The uuid of a job it runs (the first, when several slots are busy), or null; SPEC §7's `uuid`. */
+  /** The uuid of a job it runs (the first, when several slots are busy), or null; `running` lists them all. */
   uuid: string | null;
   running: RunningJob[];
   /** Worker slots. */
@@ -54,7 +54,7 @@ export interface WorkerRecord {
   expiresAtMs: number;
 }
 
-/** SPEC §7's control messages. */
+/** The control messages a manager sends a worker (docs/capacity.md). */
 export type ControlMessage =
   | { kind: "requestInfo" }
   | { kind: "drain" }

@@ -1,6 +1,6 @@
 import type { RunningJob, WorkerRecord, WorkerState } from "./contract.ts";
 
-/** SPEC §7's updates, as a manager sees them between two looks at the fleet. */
+/** What changed in the fleet, as a manager sees it between two looks at the fleet's records. */
 export type FleetUpdate =
   | { kind: "joined"; worker: WorkerRecord }
   /** The worker left cleanly, or stopped announcing (died) and dropped out. */

@@ -40,7 +40,7 @@ export function isWorkerDrained(w: Pick<WorkerRecord, "state">): boolean {
 }
 
 /**
- * SPEC §7's manager: reads the fleet that workers announce in the backend, and sends them
+ * The fleet's manager (docs/capacity.md): reads the fleet that workers announce in the backend, and sends them
  * control messages there. Any process on the backend can be a manager; it needs no worker of
  * its own. Workers apply a message within their `controlPollMs` and announce the result.
  */
@@ -100,7 +100,7 @@ export class WorkerManager {
   }
 
   /**
-   * SPEC §7's updates: calls `onUpdate` for each worker that joins or leaves (or dies), changes
+   * Watches the fleet: calls `onUpdate` for each worker that joins or leaves (or dies), changes
    * state, or starts or ends a job, as the fleet's records show them; `stop()` ends the watch.
    */
   watch(onUpdate: (u: FleetUpdate) => void, opts?: FleetWatchOptions): { stop(): void } {

@@ -1,5 +1,6 @@
 /**
- * The errors a job raises to steer the worker (SPEC §4). Each is recorded on the job before
+ * The errors a job raises to steer the worker (rows 5 and 6 of the outcome table in
+ * docs/job-states.md). Each is recorded on the job before
  * it is thrown; the worker only decides what happens next.
  */
 export type ControlKind = "errorFinish" | "warningFinish" | "errorContinue" | "warningContinue";

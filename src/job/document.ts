@@ -1,4 +1,4 @@
-/** The persisted state of one job (SPEC §3): one JSON document keyed by its uuid. */
+/** The persisted state of one job: one JSON document keyed by its uuid. */
 
 /** Where a job stands; derived from the outcome table, written only by named transitions. */
 export type JobState = "queued" | "delayed" | "running" | "finished";

@@ -167,7 +167,10 @@ export class JobClient {
     return new jobClass({ writer, signal: NEVER, clock: this.#opts.clock }).getData() ?? {};
   }
 
-  /** Kills a job (SPEC §4's last row: error 410 "Killed by user", result 410). JobNotFoundError for an unknown uuid. */
+  /**
+   * Kills a job (row 8 of the outcome table in docs/job-states.md: error 410 "Killed by user",
+   * result 410). JobNotFoundError for an unknown uuid.
+   */
   async kill(uuid: string): Promise<KillResult> {
     const store = this.#backend.datastore;
     for (let round = 0; ; round++) {

@@ -118,7 +118,7 @@ export function requestKill(): Mutation {
   };
 }
 
-/** SPEC §4's last row: error 410 "Killed by user", finished with result 410. */
+/** Row 8 of the outcome table (docs/job-states.md): error 410 "Killed by user", finished with result 410. */
 export function killedByUser(at: string): Mutation {
   const error = addError(KILLED_BY_USER, "Killed by user", at);
   const done = finish(KILLED_BY_USER, at);

@@ -28,7 +28,7 @@ export interface AppOptions {
   logger?: Logger;
   /** Largest accepted request body; larger ones get 413. @defaultValue 1 MiB */
   bodyLimitBytes?: number;
-  /** Allowed CORS origin(s). @defaultValue "*" (the seed's) */
+  /** Allowed CORS origin(s). @defaultValue "*" (any origin) */
   corsOrigin?: string | string[];
   /** Deepest nesting a request body may have; deeper ones get 400. @defaultValue 32 */
   maxParamsDepth?: number;

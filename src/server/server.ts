@@ -27,7 +27,7 @@ export interface ServerConfig extends Omit<WorkerOptions, "concurrency"> {
   queue?: string;
   /** Worker slots in this process; 0 serves the API only. @defaultValue 1 */
   concurrency?: number;
-  /** @defaultValue 8888 (the seed's) */
+  /** @defaultValue 8888 */
   port?: number;
   /** @defaultValue "127.0.0.1" (set "0.0.0.0" to serve other hosts) */
   host?: string;

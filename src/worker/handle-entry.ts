@@ -45,7 +45,7 @@ type EntryAction = { kind: "delete"; resultCode: number } | { kind: "release"; d
 const NEVER = new AbortController().signal;
 
 /**
- * SPEC §4's outcome table, in one place: loads the entry's job, handles a killed previous run,
+ * The outcome table of docs/job-states.md, in one place: loads the entry's job, handles a killed previous run,
  * claims a new attempt, runs it, then records the outcome and settles the entry (one
  * transaction where the backend allows). `taken` is what Backend.reserveJob read (and maybe
  * claimed) with the reserve.
@@ -243,7 +243,7 @@ function recordOutcome(
   return requeueAfter(ctx.options.errorRetryDelaySeconds);
 }
 
-/** SPEC §4's last row: whatever the run returned or threw, a killed job ends with 410. */
+/** Row 8 of the outcome table: whatever the run returned or threw, a killed job ends with 410. */
 function killOutcome(out: DocumentWriter, at: string): EntryAction {
   out.mutate(t.killedByUser(at));
   return { kind: "delete", resultCode: KILLED_BY_USER };
@@ -354,7 +354,7 @@ function logFor(ctx: EntryContext, doc: { uuid: string; jobType: string; logId: 
 }
 
 /**
- * SPEC §4, first row: try again later; after too many reserves or time-outs, bury the entry and
+ * Row 1 of the outcome table: try again later; after too many reserves or time-outs, bury the entry and
  * say so, on the job's document too when there is one (error 500, finished), so that
  * GET /progress shows the failure instead of a job queued forever.
  */

@@ -10,7 +10,8 @@ export type LoadedJob =
   | { kind: "unloadable"; reason: string; stored?: { doc: JobDocument; cas: Cas } };
 
 /**
- * The job a queue entry names, or why it cannot be run (SPEC §4, first row): no document,
+ * The job a queue entry names, or why it cannot be run (row 1 of the outcome table in
+ * docs/job-states.md): no document,
  * an unknown type, or a document that is corrupt. Backend failures are thrown, not reported
  * as unloadable: the entry is then left to its TTR rather than counted against the job.
  * `prefetched` is the document when the backend read it with the reserve (Backend.reserveJob).

@@ -4,7 +4,7 @@ import { InvalidConfigError } from "../errors.ts";
 export interface WorkerOptions {
   /** Service name: part of the worker id and of the default queue name. @defaultValue "zerog" */
   name?: string;
-  /** Queue the worker reserves from and jobs are put on. @defaultValue `${name}_jobs` (the seed's tube name) */
+  /** Queue the worker reserves from and jobs are put on. @defaultValue `${name}_jobs` */
   queueName?: string;
   /** Worker slots: jobs run at once by this worker. @defaultValue 1 */
   concurrency?: number;
@@ -13,15 +13,15 @@ export interface WorkerOptions {
    * The worker touches every ttrSeconds/3 while a job runs, so only a dead process lets it pass. @defaultValue 60
    */
   ttrSeconds?: number;
-  /** Delay of a requeue when run() returns NO_RESULT without a delay. @defaultValue 10 (the seed's) */
+  /** Delay of a requeue when run() returns NO_RESULT without a delay. @defaultValue 10 */
   requeueDelaySeconds?: number;
-  /** Delay before a job that raised an error runs again. @defaultValue 30 (the seed's) */
+  /** Delay before a job that raised an error runs again. @defaultValue 30 */
   errorRetryDelaySeconds?: number;
-  /** Delay before an entry whose job could not be loaded is tried again. @defaultValue 30 (the seed's) */
+  /** Delay before an entry whose job could not be loaded is tried again. @defaultValue 30 */
   unloadableRetryDelaySeconds?: number;
-  /** An unloadable entry is buried after more than this many reserves. @defaultValue 3 (the seed's) */
+  /** An unloadable entry is buried after more than this many reserves. @defaultValue 3 */
   maxUnloadableReserves?: number;
-  /** An unloadable entry is buried after more than this many TTR time-outs. @defaultValue 2 (the seed's) */
+  /** An unloadable entry is buried after more than this many TTR time-outs. @defaultValue 2 */
   maxUnloadableTimeouts?: number;
   /** Longest single reserve wait; bounds how long a stop request waits for an idle slot. @defaultValue 1000 */
   reserveTimeoutMs?: number;

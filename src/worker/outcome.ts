@@ -1,6 +1,6 @@
 import { NO_RESULT, SUCCESS } from "../job/document.ts";
 
-/** What `run()`'s return value asks for (SPEC §2). */
+/** What `run()`'s return value asks for (rows 3 and 4 of the outcome table in docs/job-states.md). */
 export type ReturnOutcome = { kind: "finish"; resultCode: number } | { kind: "requeue"; delaySeconds: number };
 
 /**

@@ -106,7 +106,7 @@ export class Worker {
     return this.#busy;
   }
 
-  /** SPEC §7's state, from the drain/retire flags and whether jobs run. */
+  /** The worker's fleet state (docs/capacity.md), from the drain/retire flags and whether jobs run. */
   get state(): WorkerState {
     if (this.#down) return "drainingDown";
     if (this.#retiring && this.#busy > 0) return "retiring";
@@ -151,7 +151,7 @@ export class Worker {
     return true;
   }
 
-  /** What the worker announces to the fleet (SPEC §7's info reply). */
+  /** What the worker announces to the fleet. */
   snapshot(): WorkerSnapshot {
     const running = this.running();
     const [host = "", service = this.options.name] = this.id.split(":");

@@ -11,7 +11,7 @@ export interface DatastoreSuiteOptions {
   create: () => Promise<Datastore> | Datastore;
 }
 
-/** The datastore contract (SPEC §6): every implementation runs this against its real service. */
+/** The datastore contract: every implementation runs this against its real service. */
 export function describeDatastore(opts: DatastoreSuiteOptions): void {
   describe(`datastore contract: ${opts.name}`, () => {
     let store: Datastore;

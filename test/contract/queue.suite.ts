@@ -18,7 +18,7 @@ export interface QueueSuiteOptions {
 
 const Q = "jobs";
 
-/** The queue contract (SPEC §6, Beanstalkd's model): every implementation runs this against its real service. */
+/** The queue contract (Beanstalkd's model): every implementation runs this against its real service. */
 export function describeQueue(opts: QueueSuiteOptions): void {
   describe(`queue contract: ${opts.name}`, () => {
     let queue: Queue;

@@ -8,7 +8,7 @@ import { MemoryDatastore } from "../../src/datastore/memory/memory-datastore.ts"
 import { MemoryFleetStore } from "../../src/fleet/memory-fleet.ts";
 import { MemoryQueue } from "../../src/queue/memory/memory-queue.ts";
 
-/** Discovery (SPEC §5) over real HTTP: branches, leaves, post-schemas, branch POSTs, /jobtypes, OpenAPI, /docs. */
+/** Discovery over real HTTP: branches, leaves, post-schemas, branch POSTs, /jobtypes, OpenAPI, /docs. */
 
 class ResizeJob extends BaseJob<typeof ResizeJob.schema> {
   static override jobType = "resize";
@@ -236,7 +236,7 @@ describe("OpenAPI and interactive docs", () => {
     expect(bodyOf("/job/unlisted")).toBeDefined();
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
-        "/job/{jobType}",
+        "/job/{jobTypeOrUuid}",
         "/progress/{uuid}",
         "/info/{uuid}",
         "/data/{uuid}",

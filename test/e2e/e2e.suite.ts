@@ -96,7 +96,7 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
       queue: await server.backend.queue.stats("zerog_jobs"),
     });
 
-    describe("outcome table (SPEC §4)", () => {
+    describe("outcome table (docs/job-states.md)", () => {
       it("finishes with the code run() returns, in every shape", async () => {
         const cases: [unknown, number][] = [
           [201, 201],
@@ -333,7 +333,7 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
       });
     });
 
-    describe("REST API (SPEC §5)", () => {
+    describe("REST API", () => {
       it("reports progress, info, data and dump", async () => {
         const doc = await runJob("progress", { ticks: 400 });
         const uuid = doc.uuid;

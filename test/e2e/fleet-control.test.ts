@@ -7,7 +7,7 @@ import { MemoryQueue } from "../../src/queue/memory/memory-queue.ts";
 import { CRASH_JOBS, CRASH_JOBS_MODULE } from "../helpers/crash-jobs.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
 
-/** SPEC §7 over REST: servers sharing one backend, each with its own host name, managed through any of them. */
+/** Capacity management over REST: servers sharing one backend, each with its own host name, managed through any. */
 describe("fleet management over REST", () => {
   const servers: Server[] = [];
   afterEach(async () => {

@@ -6,9 +6,10 @@ import { type RunningCli, startServe } from "../helpers/cli.ts";
 import { type NamespacedUrl, namespacedUrl, serviceUrl } from "../helpers/services.ts";
 
 /**
- * SPEC §7 against real `zerog serve` processes sharing one PostgreSQL schema: the fleet view,
- * draining a host, and what happens to jobs when a whole server dies (SIGKILL) or shuts down
- * (SIGTERM). The tests share three servers and run in order: the last two stop host-c, then host-b.
+ * Capacity management (docs/capacity.md) against real `zerog serve` processes sharing one
+ * PostgreSQL schema: the fleet view, draining a host, and what happens to jobs when a whole server
+ * dies (SIGKILL) or shuts down (SIGTERM). The tests share three servers and run in order: the
+ * last two stop host-c, then host-b.
  */
 
 const HOSTS = ["host-a", "host-b", "host-c"] as const;

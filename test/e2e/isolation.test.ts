@@ -46,7 +46,7 @@ describe("jobs in child processes", () => {
     expect(pids[1]).not.toBe(pids[2]);
   });
 
-  it("gives each job a fresh process with recycleAfterJobs 1 (the seed's one job per process)", async () => {
+  it("gives each job a fresh process with recycleAfterJobs 1 (one job per process)", async () => {
     const { server: s, watcher } = await start({ recycleAfterJobs: 1 });
     const pids = new Set<number>();
     for (let i = 0; i < 3; i++) pids.add(pidOf(await run(s, watcher, "pid")));

@@ -134,7 +134,7 @@ describe("CouchbaseDatastore (scripted SDK calls)", () => {
     expect(port.calls).toEqual([`get ${doc.uuid}`, `get ${doc.uuid}`]);
   });
 
-  it("upserts as the seed's set_with_cas: replace, or insert when missing, again when another writer wins", async () => {
+  it("upserts: replace without a CAS, or insert when missing, again when another writer wins", async () => {
     const doc = makeDocument();
     const port = new ScriptedPort(
       ok("3"),

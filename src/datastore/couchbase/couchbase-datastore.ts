@@ -42,8 +42,8 @@ export interface CouchbaseDatastoreOptions {
 }
 
 export const COUCHBASE_DEFAULTS = {
-  // The seed retried a timed-out call 3 times. Each try already waited the SDK's own timeout
-  // (2.5 s for key-value calls), so 3 retries bound a call at about 10 s before the API answers 503.
+  // Each try already waited the SDK's own timeout (2.5 s for key-value calls), so 3 retries
+  // bound a call at about 10 s before the API answers 503.
   timeoutRetries: 3,
   // A timeout usually means a node is failing over or rebalancing: give it a moment, 100-200-400 ms.
   retryBackoffMs: 100,
@@ -125,7 +125,7 @@ export class CouchbaseDatastore implements Datastore {
   }
 
   /**
-   * The seed's set_with_cas: replace without a CAS, or insert when the key is missing, and again
+   * Replace without a CAS, or insert when the key is missing, and again
    * when another writer created it in between. (Couchbase's own upsert would do the same in one call.)
    */
   async upsert(doc: JobDocument): Promise<Cas> {

@@ -19,6 +19,14 @@ export interface RouteEntry {
 type Operation = Record<string, unknown>;
 type PathItem = Record<string, Operation>;
 
+/** One operation before it is placed: its template as its route names it, and those names in order. */
+interface PathEntry {
+  template: string;
+  method: string;
+  doc: OperationDoc;
+  paramNames: readonly string[];
+}
+
 const ERROR_CONTENT = { "application/json": { schema: { $ref: "#/components/schemas/Error" } } };
 
 /**
@@ -27,17 +35,9 @@ const ERROR_CONTENT = { "application/json": { schema: { $ref: "#/components/sche
  * type's params schema as the body and its discovery paths. Errors are the JSON error shape.
  */
 export function buildOpenApiDocument(opts: { registry: JobRegistry; routes: readonly RouteEntry[]; version: string }) {
-  const paths: Record<string, PathItem> = {};
-  const skeletons = new Map<string, string>(); // `/job/{}` → the first template with that shape
+  const entries: PathEntry[] = [];
   const add = (template: string, method: string, doc: OperationDoc, paramNames: readonly string[]): void => {
-    const skeleton = template.replace(/\{[^}]+\}/g, "{}");
-    const key = skeletons.get(skeleton) ?? template;
-    skeletons.set(skeleton, key);
-    // OpenAPI forbids two templates of one shape (`/job/{jobType}`, `/job/{uuid}`): the first name is kept.
-    const names = [...key.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] as string);
-    const item = paths[key] ?? {};
-    paths[key] = item;
-    item[method.toLowerCase()] = operation(doc, names, paramNames);
+    entries.push({ template, method, doc, paramNames });
   };
 
   for (const route of opts.routes) {
@@ -64,6 +64,14 @@ export function buildOpenApiDocument(opts: { registry: JobRegistry; routes: read
     add(`/${leaf}/job`, "POST", create, []);
   }
 
+  const paths: Record<string, PathItem> = {};
+  for (const { template, entries: shared } of sharedTemplates(entries)) {
+    const names = [...template.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] as string);
+    const item: PathItem = {};
+    paths[template] = item;
+    for (const e of shared) item[e.method.toLowerCase()] = operation(e.doc, names, e.paramNames);
+  }
+
   return {
     openapi: "3.1.0",
     info: {
@@ -82,12 +90,41 @@ export function buildOpenApiDocument(opts: { registry: JobRegistry; routes: read
   };
 }
 
+/**
+ * The entries grouped by the path they are documented under. OpenAPI counts templates that differ
+ * only in their parameters' names as one path (`/job/{jobType}` is `/job/{uuid}`), so routes of one
+ * shape share a template: a parameter that all of them name alike keeps its name, and one they name
+ * differently is named after all of them (`/job/{jobTypeOrUuid}`). Each operation describes the
+ * parameter as its own route means it ("a registered job type", "the job's uuid").
+ */
+function sharedTemplates(entries: readonly PathEntry[]): Array<{ template: string; entries: PathEntry[] }> {
+  const groups = new Map<string, PathEntry[]>(); // `/job/{}` → the entries of that shape
+  for (const e of entries) {
+    const skeleton = e.template.replace(/\{[^}]+\}/g, "{}");
+    groups.set(skeleton, [...(groups.get(skeleton) ?? []), e]);
+  }
+  return [...groups].map(([skeleton, group]) => {
+    let i = 0;
+    const template = skeleton.replace(/\{\}/g, () => {
+      const names = new Set(group.map((e) => e.paramNames[i] ?? ""));
+      i += 1;
+      return `{${orName([...names].filter((n) => n !== ""))}}`;
+    });
+    return { template, entries: group };
+  });
+}
+
+/** `["jobType", "uuid"]` → `jobTypeOrUuid`; one name stays as it is. */
+function orName(names: readonly string[]): string {
+  return names.map((n, i) => (i === 0 ? n : `${n.charAt(0).toUpperCase()}${n.slice(1)}`)).join("Or");
+}
+
 function operation(doc: OperationDoc, names: readonly string[], ownNames: readonly string[]): Operation {
   const parameters: unknown[] = names.map((name, i) => ({
     name,
     in: "path",
     required: true,
-    description: doc.params?.[ownNames[i] ?? name] ?? doc.params?.[name] ?? ownNames[i] ?? name,
+    description: doc.params?.[ownNames[i] ?? name] ?? ownNames[i] ?? name,
     schema: { type: "string" },
   }));
   for (const q of doc.query ?? []) {

@@ -24,6 +24,8 @@ const object = (properties: Record<string, JsonSchema>, required = Object.keys(p
 });
 const anyObject: JsonSchema = { type: "object" };
 const UUID = "the job's uuid";
+const WORKER_ID = "a worker id (host:service:pid)";
+const HOST = "a host name";
 const ACTIONS = ["drain", "undrain", "retire"] as const;
 
 /** POST /job's options, beside the params (create-options.ts). */
@@ -59,8 +61,18 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   }),
   LogEntry: { type: "object", additionalProperties: true },
   Info: object({
-    completeness: { type: "number" },
+    completeness: { type: "number", description: "1 once the job has finished, whatever its result" },
     result: { type: "integer" },
+    state: { type: "string", enum: ["queued", "delayed", "running", "finished"] },
+    completenessAtEnd: {
+      type: ["number", "null"],
+      description: "the completeness the job had reached when it finished (null until then)",
+    },
+    nextAttemptAt: {
+      type: ["string", "null"],
+      format: "date-time",
+      description: "when a delayed job's next attempt is due (null unless delayed)",
+    },
     events: { type: "array", items: ref("LogEntry") },
     errors: { type: "array", items: ref("LogEntry") },
     warnings: { type: "array", items: ref("LogEntry") },
@@ -87,7 +99,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
 /** The generic create: any job type, with an object body (each type's own path has its params schema). */
 export const CREATE_ANY: OperationDoc = {
   summary: "Create a job of any registered type",
-  description: "The body is the job's params; `/job/{type}` paths below give each type's params schema.",
+  description: "The body is the job's params; each job type's own `POST /job/<type>` path gives its params schema.",
   tag: "jobs",
   params: { jobType: "a registered job type" },
   query: CREATE_OPTIONS,
@@ -174,14 +186,14 @@ export const KNOWN_OPERATIONS: Record<string, OperationDoc> = {
   "GET /workers/:id": {
     summary: "One live worker",
     tag: "fleet",
-    params: { id: "a worker id (host:service:pid)" },
+    params: { id: WORKER_ID },
     ok: { status: 200, description: "the worker's record", schema: anyObject },
     errors: ["ZEROG_WORKER_NOT_FOUND"],
   },
   "GET /hosts/:host": {
     summary: "One host's workers and whether it is drained",
     tag: "fleet",
-    params: { host: "a host name" },
+    params: { host: HOST },
     ok: { status: 200, description: "the host's summary", schema: anyObject },
     errors: ["ZEROG_HOST_NOT_FOUND"],
   },
@@ -192,7 +204,7 @@ export const KNOWN_OPERATIONS: Record<string, OperationDoc> = {
         {
           summary: `Tell a worker to ${a}`,
           tag: "fleet",
-          params: { id: "a worker id" },
+          params: { id: WORKER_ID },
           ok: { status: 202, description: "sent; workers apply it within controlPollMs", schema: ref("ControlResult") },
           errors: ["ZEROG_WORKER_NOT_FOUND", "ZEROG_WORKER_RETIRED"],
         } satisfies OperationDoc,
@@ -202,7 +214,7 @@ export const KNOWN_OPERATIONS: Record<string, OperationDoc> = {
         {
           summary: `Tell every worker on a host to ${a}`,
           tag: "fleet",
-          params: { host: "a host name" },
+          params: { host: HOST },
           ok: { status: 202, description: "sent; workers apply it within controlPollMs", schema: ref("ControlResult") },
           errors: ["ZEROG_HOST_NOT_FOUND", "ZEROG_WORKER_RETIRED"],
         } satisfies OperationDoc,
@@ -221,30 +233,27 @@ export const KNOWN_OPERATIONS: Record<string, OperationDoc> = {
   },
 };
 
-/** "a" or "an" before `word`: "an" before a vowel letter (good enough for job type names). */
-export function article(word: string): "a" | "an" {
-  return /^[aeiou]/i.test(word) ? "an" : "a";
-}
-
 /** Discovery's per-branch and per-leaf operations (documented for each branch and job type). */
 export const DISCOVERY_OPERATIONS = {
   branches: (branch: string): OperationDoc => ({
-    summary: `Sub-branches of ${branch}`,
+    summary: `Sub-branches of the ${branch} branch`,
     tag: "discovery",
     ok: { status: 200, description: "branches", schema: { type: "array", items: ref("Branch") } },
   }),
   leaves: (branch: string): OperationDoc => ({
-    summary: `Job types in ${branch}`,
+    summary: `Job types in the ${branch} branch`,
     tag: "discovery",
     ok: { status: 200, description: "leaves", schema: { type: "array", items: ref("Leaf") } },
   }),
   postSchema: (path: string): OperationDoc => ({
-    summary: `The params' JSON Schema of ${path}`,
+    summary: `The JSON Schema of the params of ${path}`,
     tag: "discovery",
     ok: { status: 200, description: "the schema", schema: ref("PostSchema") },
   }),
-  create: (label: string, description: string, params: JsonSchema): OperationDoc => ({
-    summary: `Create ${article(label)} ${label} job`,
+  // No article before the type: "a" or "an" goes by its sound, which its letters do not tell
+  // ("an upload job", "a user_sync job").
+  create: (jobType: string, description: string, params: JsonSchema): OperationDoc => ({
+    summary: `Create a job of type ${jobType}`,
     ...(description ? { description } : {}),
     tag: "jobs",
     query: CREATE_OPTIONS,

@@ -5,7 +5,7 @@ import { createOptionsOf } from "./create-options.ts";
 const TOKEN = { config: { guard: "token" } } as const;
 
 /**
- * POST /job/{jobType}: validate, persist, enqueue → 201 {uuid} (SPEC §5). Options ride beside the
+ * POST /job/{jobType}: validate, persist, enqueue → 201 {uuid}. Options ride beside the
  * params (create-options.ts): `?delay=&priority=` and `Idempotency-Key`. A repeat of a key within
  * its window creates nothing and answers 200 with the first job's uuid and `Idempotent-Replayed: true`.
  */

@@ -18,7 +18,7 @@ const READ = { config: { guard: "read" } } as const;
 const LIST_VERBS = new Set(["branches", "leaves"]);
 
 /**
- * Discovery (SPEC §5): `GET /branches`, `GET /{branch}/branches`, `GET /{branch}/leaves`,
+ * Discovery (docs/api.md): `GET /branches`, `GET /{branch}/branches`, `GET /{branch}/leaves`,
  * `GET /{branch}/{leaf}/post-schema`, `GET /jobtypes`, `GET /openapi.json` and Swagger UI at
  * `/docs`. `POST /{branch}/{leaf}/job` is `POST /job/{leaf}`: `rewriteLeafPost` sends it there
  * before routing, so it gets that route's options, hooks and errors.

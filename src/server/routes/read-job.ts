@@ -6,7 +6,7 @@ type UuidRoute = { Params: { uuid: string } };
 
 const READ = { config: { guard: "read" } } as const;
 
-/** The seed's read endpoints (SPEC §5): progress, info, data, dump; and killing a job. */
+/** A job's read endpoints: progress, info, data, dump; and killing a job. */
 export function registerReadRoutes(app: FastifyInstance, client: JobClient): void {
   app.get<UuidRoute>("/progress/:uuid", READ, async (req) => client.progress(checkedUuid(req.params.uuid)));
   app.get<UuidRoute>("/info/:uuid", READ, async (req) => client.info(checkedUuid(req.params.uuid)));
@@ -19,8 +19,9 @@ export function registerReadRoutes(app: FastifyInstance, client: JobClient): voi
   app.get<UuidRoute & { Querystring: { showLogs?: string } }>("/dump/:uuid", READ, async (req) =>
     client.dump(checkedUuid(req.params.uuid), { showLogs: req.query.showLogs === "true" }),
   );
-  // SPEC §7's killJob: 410 "Killed by user". `result` says whether it was waiting (killed now),
-  // running (its worker stops it within a second or two), or had already finished.
+  // A kill: 410 "Killed by user" (row 8 of the outcome table in docs/job-states.md). `result` says
+  // whether it was waiting (killed now), running (its worker stops it within a second or two), or
+  // had already finished.
   app.post<UuidRoute>("/job/:uuid/kill", { config: { guard: "token" } }, async (req, reply) => {
     const uuid = checkedUuid(req.params.uuid);
     const result = await client.kill(uuid);

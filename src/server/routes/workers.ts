@@ -7,9 +7,9 @@ const ACTIONS: readonly Action[] = ["drain", "undrain", "retire"];
 const TOKEN = { config: { guard: "token" } } as const;
 
 /**
- * SPEC §7 over HTTP: the fleet view an autoscaler polls, and drain / undrain / retire per
- * worker or per host. Control requests answer 202: workers apply them within their poll
- * interval, and GET /workers shows the new state.
+ * Capacity management over HTTP (docs/capacity.md): the fleet view an autoscaler polls, and
+ * drain / undrain / retire per worker or per host. Control requests answer 202: workers apply
+ * them within their poll interval, and GET /workers shows the new state.
  */
 export function registerWorkerRoutes(app: FastifyInstance, manager: WorkerManager): void {
   app.get("/workers", TOKEN, async () => manager.overview());

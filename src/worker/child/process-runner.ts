@@ -10,7 +10,7 @@ export interface ProcessRunnerOptions extends RunWriterOptions {
   modules: string[];
   /** Warm processes kept ready: one per worker slot. */
   slots: number;
-  /** A process is replaced after this many jobs (1: a fresh process per job, as the seed ran them). */
+  /** A process is replaced after this many jobs (1: a fresh process per job). */
   recycleAfterJobs: number;
   /** A process whose RSS after a job is above this many MB is replaced. */
   recycleMemoryMb: number;
