@@ -95,10 +95,10 @@ export function poll(tick, ms) {
   };
 }
 
-/** `2026-01-01T10:00:00.000Z` → a <time> in the user's locale. */
+/** `2026-01-01T10:00:00.000Z` → a <time> in the user's locale; the exact ISO time shows on hover. */
 export function time(iso) {
   if (!iso) return "—";
-  return h("time", { datetime: iso }, new Date(iso).toLocaleString());
+  return h("time", { datetime: iso, title: iso }, new Date(iso).toLocaleString());
 }
 
 /** A job's status as GET /jobs names it (src/job/job-status.ts): finished split by result code. */

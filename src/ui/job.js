@@ -1,31 +1,53 @@
 // Job detail (#/jobs/<uuid>): the dump, then live updates from GET /events/{uuid}; if the stream
 // fails, GET /dump every second instead.
 import { api, eventsUrl, say } from "./api.js";
-import { confirmAction, h, json, poll, setText, statusOf } from "./dom.js";
+import { confirmAction, h, json, poll, setText, statusOf, time } from "./dom.js";
+import { drawProgress } from "./progress.js";
 
 /** Fallback polling interval when the stream cannot be used (a proxy that buffers, a refused token). */
 const POLL_MS = 1000;
+/** How often "next attempt … (in 25 s)" counts down: its smallest unit. */
+const TICK_MS = 1000;
+/** The timeline counts as scrolled to its end within this many pixels (rounding, zoom). */
+const PIN_SLACK_PX = 8;
 const KINDS = [
   ["events", "event", "event"],
   ["warnings", "warning", "warning"],
   ["errors", "job-error", "error"],
 ]; // [log in the document, SSE event name, the word shown]
+/** The labelled fields at the top, in order: [key, label]. */
+const FACTS = [
+  ["type", "Type"],
+  ["state", "State"],
+  ["result", "Result"],
+  ["attempt", "Attempt"],
+  ["worker", "Worker"],
+  ["started", "Started"],
+  ["finished", "Finished"],
+  ["errors", "Errors"],
+];
 
 export function jobView(main, uuid) {
-  const typeLine = h("p", {}, "Type: …");
-  const stateLine = h("p", {}, "State: …");
-  const resultLine = h("p", { hidden: true });
+  const values = new Map(FACTS.map(([key]) => [key, h("dd", {}, "…")]));
+  const facts = h(
+    "dl",
+    { class: "facts", "aria-label": "Job" },
+    // "State:" and its value with a space between, so the pair reads (and copies) as one line.
+    FACTS.map(([key, label]) =>
+      h("div", { class: "fact", "data-fact": key }, h("dt", {}, `${label}:`), " ", values.get(key)),
+    ),
+  );
   const bar = h("progress", { max: 1, value: 0, "aria-label": "Progress" });
-  const pct = h("span", { class: "pct", "aria-hidden": "true" }, "0%");
+  const pct = h("span", { class: "pct", "aria-hidden": "true" }, "0\u00a0%");
   const actions = h("div", { class: "actions" });
-  const timeline = h("ol", { "aria-label": "Timeline", class: "timeline" });
+  const timeline = h("ol", { "aria-label": "Timeline", class: "timeline", tabindex: "0" });
   const pre = () => h("pre", { tabindex: "0" }, "…");
   const params = pre();
   const output = pre();
   const dump = pre();
   main.append(
     h("h1", { class: "mono-title" }, `Job ${uuid}`),
-    h("div", { class: "facts" }, typeLine, stateLine, resultLine),
+    facts,
     h("div", { class: "progress-line" }, bar, pct),
     actions,
     h("h2", {}, "Timeline"),
@@ -35,6 +57,20 @@ export function jobView(main, uuid) {
     section("Document", dump),
   );
 
+  /** What the page knows of the job: the last document, moved on by the stream's events. */
+  const job = {
+    jobType: "…",
+    state: "",
+    resultCode: -1,
+    completeness: 0,
+    completenessAtEnd: undefined,
+    nextAttemptAt: null,
+    attempt: 0,
+    workerId: null,
+    startedAt: null,
+    finishedAt: null,
+    errorCount: 0,
+  };
   // Log entries shown so far, per log: new ones are those past these counts (a log only grows).
   const seen = { events: 0, warnings: 0, errors: 0 };
   let status = "";
@@ -42,45 +78,53 @@ export function jobView(main, uuid) {
   let stopPolling = null;
   let stream = null;
 
-  function addEntry(log, entry) {
-    const [, , word] = KINDS.find(([k]) => k === log);
-    const label = log === "errors" ? `${word} ${entry.errorCode}` : word;
-    timeline.append(
-      h(
-        "li",
-        { class: `entry entry-${word}` },
-        h("time", { datetime: entry.timeStamp }, new Date(entry.timeStamp).toLocaleTimeString()),
-        h("span", { class: "tag" }, label),
-        h("span", { class: "msg" }, entry.msg),
-      ),
-    );
+  function setFact(key, value) {
+    const dd = values.get(key);
+    if (typeof value === "string") return setText(dd, value);
+    // A time: replaced only when it changed, so a hover on it survives the updates.
+    const iso = value.iso ?? "";
+    if (dd.dataset.iso === iso) return;
+    dd.dataset.iso = iso;
+    dd.replaceChildren(time(value.iso));
   }
 
-  function setProgress(completeness) {
-    if (bar.value !== completeness) bar.value = completeness;
-    setText(pct, `${Math.round(completeness * 100)}%`);
-  }
-
-  function setStatus(next, resultCode) {
+  function render() {
+    setFact("type", job.jobType);
+    const next = statusOf(job.state, job.resultCode);
+    setFact("state", next);
     if (next !== status) {
       status = next;
-      setText(stateLine, `State: ${status}`);
       renderActions();
     }
-    if (resultCode !== undefined && resultCode !== -1) {
-      setText(resultLine, `Result: ${resultCode}`);
-      resultLine.hidden = false;
-    }
+    setFact("result", job.resultCode === -1 ? "—" : String(job.resultCode));
+    setFact("attempt", String(job.attempt));
+    setFact("worker", job.workerId ?? "—");
+    setFact("started", { iso: job.startedAt });
+    setFact("finished", { iso: job.finishedAt });
+    setFact("errors", String(job.errorCount));
+    drawProgress(bar, pct, job);
+  }
+
+  /** Appends entries in the order given; the view follows them if it was at the end already. */
+  function addEntries(list) {
+    if (list.length === 0) return;
+    const pinned = timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight <= PIN_SLACK_PX;
+    for (const { log, entry } of list) timeline.append(entryItem(log, entry));
+    if (pinned) timeline.scrollTop = timeline.scrollHeight;
   }
 
   /** Everything from one dump: facts, progress, new timeline entries (merged in time order), JSON. */
   function applyDoc(doc) {
-    setText(typeLine, `Type: ${doc.jobType}`);
-    setStatus(statusOf(doc.state, doc.resultCode), doc.resultCode);
-    setProgress(doc.completeness);
+    // A read that left before the job finished may answer after the stream said it had: keep the end.
+    if (job.state === "finished" && doc.state !== "finished") return;
+    for (const key of Object.keys(job)) if (key in doc) job[key] = doc[key];
+    // Documents written before these were kept lack them.
+    if (!("completenessAtEnd" in doc)) job.completenessAtEnd = undefined;
+    if (!("nextAttemptAt" in doc)) job.nextAttemptAt = null;
+    render();
     const fresh = KINDS.flatMap(([log]) => (doc[log] ?? []).slice(seen[log]).map((entry) => ({ log, entry })));
     fresh.sort((a, b) => (a.entry.timeStamp < b.entry.timeStamp ? -1 : a.entry.timeStamp > b.entry.timeStamp ? 1 : 0));
-    for (const { log, entry } of fresh) addEntry(log, entry);
+    addEntries(fresh);
     for (const [log] of KINDS) seen[log] = Math.max(seen[log], doc[log]?.length ?? 0);
     setText(params, json(doc.params));
     setText(dump, json(doc));
@@ -97,29 +141,59 @@ export function jobView(main, uuid) {
     return doc;
   }
 
+  // The stream's events carry progress, state and the logs, not the attempt, worker or times:
+  // a change of state reads the document again. One read at a time; asks meanwhile make one more.
+  let reading = null;
+  let readAgain = false;
+  function refreshSoon() {
+    if (reading) {
+      readAgain = true;
+      return;
+    }
+    reading = refresh()
+      .catch(() => undefined)
+      .finally(() => {
+        reading = null;
+        if (readAgain && !stopped) {
+          readAgain = false;
+          refreshSoon();
+        }
+      });
+  }
+
   /** Live updates: the stream resumes after the entries the dump already showed (`lastEventId`). */
   function openStream() {
     const es = new EventSource(eventsUrl(uuid, { lastEventId: `${seen.events}.${seen.warnings}.${seen.errors}` }));
     stream = es;
     es.addEventListener("progress", (e) => {
       const d = JSON.parse(e.data);
-      setProgress(d.completeness);
-      if (d.state !== "finished") setStatus(d.state);
+      if (d.state === "finished") return; // the result event comes next, with the result code
+      job.completeness = d.completeness;
+      if (d.state !== job.state) {
+        job.state = d.state;
+        job.nextAttemptAt = d.nextAttemptAt ?? null;
+        refreshSoon();
+      }
+      render();
     });
     for (const [log, name] of KINDS) {
       es.addEventListener(name, (e) => {
         const d = JSON.parse(e.data);
         if (d.index < seen[log]) return; // already shown
         seen[log] = d.index + 1;
-        addEntry(log, d);
+        addEntries([{ log, entry: d }]);
+        if (log === "errors") refreshSoon(); // the error count
       });
     }
     es.addEventListener("result", (e) => {
       es.close(); // the server closes the stream; without this the EventSource would reconnect
       const d = JSON.parse(e.data);
-      setProgress(d.completeness);
-      setStatus(statusOf("finished", d.result), d.result);
-      refresh().catch(() => undefined); // the final document and output
+      Object.assign(job, { state: "finished", resultCode: d.result, completeness: d.completeness });
+      if (d.completenessAtEnd !== undefined && d.completenessAtEnd !== null)
+        job.completenessAtEnd = d.completenessAtEnd;
+      if (d.errorCount !== undefined) job.errorCount = d.errorCount;
+      render();
+      refreshSoon(); // the final document and output
     });
     es.addEventListener("gone", (e) => {
       es.close();
@@ -184,11 +258,31 @@ export function jobView(main, uuid) {
     () => undefined, // the banner says why (404 for an unknown job)
   );
 
+  // Counts down "next attempt … (in 25 s)" while the job waits for it.
+  const ticker = setInterval(() => {
+    if (job.state === "delayed") drawProgress(bar, pct, job);
+  }, TICK_MS);
+
   return () => {
     stopped = true;
+    clearInterval(ticker);
     stream?.close();
     stopPolling?.();
   };
+}
+
+/** One timeline entry: its time, its kind, and its message with its line breaks (a stack trace keeps its lines). */
+function entryItem(log, entry) {
+  const [, , word] = KINDS.find(([k]) => k === log);
+  const label = log === "errors" ? `${word} ${entry.errorCode}` : word;
+  const msg = String(entry.msg);
+  return h(
+    "li",
+    { class: `entry entry-${word}` },
+    h("time", { datetime: entry.timeStamp, title: entry.timeStamp }, new Date(entry.timeStamp).toLocaleTimeString()),
+    h("span", { class: "tag" }, label),
+    h("span", { class: msg.includes("\n") ? "msg msg-lines" : "msg" }, msg),
+  );
 }
 
 function section(name, pre) {

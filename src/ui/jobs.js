@@ -1,11 +1,14 @@
 // Jobs view (#/jobs): GET /jobs filtered by type and state, a page at a time, refreshed every second.
 import { api, clearError } from "./api.js";
 import { h, keyed, poll, setText, time } from "./dom.js";
+import { drawProgress } from "./progress.js";
 
 const STATES = ["queued", "delayed", "running", "finished", "failed", "killed"];
 const PAGE_SIZE = 50;
 /** One second: live enough to watch progress, one request per open tab (no per-row streams). */
 const POLL_MS = 1000;
+/** The table's columns; on a narrow screen each row stacks into a card and a cell shows its column's name. */
+const COLUMNS = ["Job", "Type", "State", "Progress", "Result", "Created", "Updated"];
 
 /** Kept across visits, so coming back from a job shows the same filters. */
 const filters = { type: "", state: "" };
@@ -25,7 +28,7 @@ export function jobsView(main) {
     STATES.map((s) => h("option", { value: s }, s)),
   );
   stateSelect.value = filters.state;
-  const tbody = h("tbody");
+  const tbody = h("tbody", { role: "rowgroup" });
   const empty = h("p", { class: "empty", hidden: true }, "No jobs match.");
   const pageInfo = h("span", { class: "page-info" });
   const newer = h("button", { type: "button", class: "secondary", onclick: () => turn(-1) }, "Newer");
@@ -42,19 +45,19 @@ export function jobsView(main) {
     h(
       "div",
       { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Jobs, scrollable" },
+      // Explicit roles: the stacked layout changes the table's CSS display, which some browsers
+      // take as a reason to stop announcing it as a table.
       h(
         "table",
-        {},
+        { class: "jobs-table", role: "table" },
         h("caption", {}, "Jobs"),
         h(
           "thead",
-          {},
+          { role: "rowgroup" },
           h(
             "tr",
-            {},
-            ["Job", "Type", "State", "Progress", "Result", "Created", "Updated"].map((c) =>
-              h("th", { scope: "col" }, c),
-            ),
+            { role: "row" },
+            COLUMNS.map((c) => h("th", { scope: "col", role: "columnheader" }, c)),
           ),
         ),
         tbody,
@@ -110,21 +113,26 @@ export function jobsView(main) {
 }
 
 function createRow(job) {
+  const cell = (i, attrs, ...children) => h("td", { role: "cell", "data-label": COLUMNS[i], ...attrs }, ...children);
   return h(
     "tr",
-    { "data-uuid": job.uuid },
-    h("td", { class: "mono" }, h("a", { href: `#/jobs/${job.uuid}` }, job.uuid)),
-    h("td", {}, job.jobType),
-    h("td", {}, h("span", { class: "state" })),
-    h(
-      "td",
+    { "data-uuid": job.uuid, role: "row" },
+    cell(0, { class: "mono" }, h("a", { href: `#/jobs/${job.uuid}` }, job.uuid)),
+    cell(1, {}, job.jobType),
+    cell(2, {}, h("span", { class: "state" })),
+    cell(
+      3,
       { class: "progress-cell" },
-      h("progress", { max: 1, value: 0, "aria-label": `Progress of ${job.uuid}` }),
-      h("span", { class: "pct", "aria-hidden": "true" }),
+      h(
+        "div",
+        { class: "progress-pair" },
+        h("progress", { max: 1, value: 0, "aria-label": `Progress of ${job.uuid}` }),
+        h("span", { class: "pct", "aria-hidden": "true" }),
+      ),
     ),
-    h("td", {}),
-    h("td", {}),
-    h("td", {}),
+    cell(4, {}),
+    cell(5, {}),
+    cell(6, {}),
   );
 }
 
@@ -133,9 +141,7 @@ function updateRow(tr, job) {
   const badge = stateCell.firstElementChild;
   setText(badge, job.state);
   badge.className = `state state-${job.state}`;
-  const bar = progressCell.querySelector("progress");
-  if (bar.value !== job.completeness) bar.value = job.completeness;
-  setText(progressCell.querySelector(".pct"), `${Math.round(job.completeness * 100)}%`);
+  drawProgress(progressCell.querySelector("progress"), progressCell.querySelector(".pct"), job);
   setText(resultCell, job.resultCode === -1 ? "—" : job.resultCode);
   if (createdCell.textContent === "") createdCell.append(time(job.createdAt));
   if (updatedCell.firstElementChild?.getAttribute("datetime") !== job.updatedAt) {

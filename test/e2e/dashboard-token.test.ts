@@ -10,7 +10,7 @@ import {
 import { tempDbPath } from "../helpers/sqlite-temp.ts";
 
 /**
- * The dashboard on a server with an API token (issue 7: "asks for it once, keeps it in the
+ * The dashboard on a server with an API token ("asks for it once, keeps it in the
  * session"), in a real browser: the token form appears on the first 401 and never again in the
  * session; with `protectReads` the page itself still loads and live updates still arrive.
  */

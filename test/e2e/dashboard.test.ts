@@ -11,7 +11,7 @@ import {
 import { tempDbPath } from "../helpers/sqlite-temp.ts";
 
 /**
- * The dashboard (issue 7) in a real browser (Debian's Chromium driven by playwright-core) against a
+ * The dashboard in a real browser (Debian's Chromium driven by playwright-core) against a
  * real server with the example jobs and one worker slot pair on host `ui-host`: every test drives
  * the page the way an operator would, through roles and labels, and checks the outcome through the
  * REST API as well. Waits are on what the page shows (polled), never fixed sleeps.

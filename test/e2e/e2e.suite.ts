@@ -435,7 +435,7 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         expect(await counts()).toEqual(before);
       });
 
-      it("lists jobs by state and type, a page at a time, from GET /jobs (issue 6)", async () => {
+      it("lists jobs by state and type, a page at a time, from GET /jobs", async () => {
         const ok = await runJob("return_value", { ret: 200 });
         const failed = await runJob("return_value", { ret: 503 });
         const delayed = await Promise.all(
@@ -474,7 +474,7 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         expect((await call("GET", "/jobs?cursor=nope")).status).toBe(400);
       });
 
-      it("cancels waiting jobs, kills running ones and refuses finished ones with DELETE (issue 6)", async () => {
+      it("cancels waiting jobs, kills running ones and refuses finished ones with DELETE", async () => {
         const waiting = await call("POST", "/job/return_value?delay=3600", JSON.stringify({ ret: 200 }));
         const { uuid } = waiting.body as { uuid: string };
         const first = await call("DELETE", `/job/${uuid}`);

@@ -7,7 +7,7 @@ import { tempDbPath } from "../helpers/sqlite-temp.ts";
 import { TEST_JOBS } from "../helpers/test-jobs.ts";
 
 /**
- * Jobs over REST (issue 6) on API-only servers (no workers, so jobs stay queued or delayed where
+ * Jobs over REST on API-only servers (no workers, so jobs stay queued or delayed where
  * the test puts them): GET /jobs paging and filters, POST /job options and idempotency (across two
  * servers on one PostgreSQL backend), DELETE, and the CLI's submit / status / jobs / cancel.
  * Running, finished, failed and killed jobs are covered on every backend by e2e.suite.ts.

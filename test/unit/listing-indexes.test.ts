@@ -4,7 +4,7 @@ import { createSqliteDatastore, STATUS_SQL } from "../../src/datastore/sqlite/sq
 import { openSqliteConnection } from "../../src/sqlite/connection.ts";
 import { tempDbPath } from "../helpers/sqlite-temp.ts";
 
-/** GET /jobs reads an index range on SQLite, never the whole table (issue 6). */
+/** GET /jobs reads an index range on SQLite, never the whole table. */
 describe("SQLite listing indexes", () => {
   it("repeats the status expression of schema.sql's indexes word for word", () => {
     const schema = readFileSync(new URL("../../src/sqlite/schema.sql", import.meta.url), "utf8");
