@@ -1,4 +1,4 @@
-// What the reconciler costs (src/backend/reconciler.ts): one pass over BENCH_JOBS (10,000) queued jobs
+// What the reconciler costs (src/backends/reconciler.ts): one pass over BENCH_JOBS (10,000) queued jobs
 // whose entries are all there, on a Beanstalkd queue with a SQLite datastore (and a PostgreSQL one when
 // it answers at BENCH_POSTGRES_URL); the pass that finds nothing to read because the queue server has not
 // restarted; and, after a restart without binlog, the pass that finds every entry lost plus the time until
@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { openBackend } from "../src/backend/open-backend.ts";
-import { SeparateBackend } from "../src/backend/separate-backend.ts";
+import { openBackend } from "../src/backends/open-backend.ts";
+import { SeparateBackend } from "../src/backends/separate-backend.ts";
 import { JobClient } from "../src/job/job-client.ts";
 import { JobRegistry } from "../src/job/registry.ts";
 import { freePort, PEER_URLS, reachable } from "./backends.ts";

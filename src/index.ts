@@ -1,20 +1,30 @@
 /** ZeroG: public exports only. Job modules' part (BaseJob, z, result codes, control flow) is also `zerog/job`. */
 
-export { DEFAULT_BACKEND_URL } from "./backend/backend-url.ts";
-export type { Backend } from "./backend/contract.ts";
-export { type BackendUrls, openBackend } from "./backend/open-backend.ts";
-export type { Cas, Datastore, IdempotencyClaim, ListCursor, ListJobsQuery, Versioned } from "./datastore/contract.ts";
-export { MemoryDatastore } from "./datastore/memory/memory-datastore.ts";
-export * from "./errors.ts";
+export { DEFAULT_BACKEND_URL } from "./backends/backend-url.ts";
+export { MemoryDatastore } from "./backends/memory/memory-datastore.ts";
+export { MemoryFleetStore } from "./backends/memory/memory-fleet.ts";
+export { MemoryQueue } from "./backends/memory/memory-queue.ts";
+export { type BackendUrls, openBackend } from "./backends/open-backend.ts";
+export type { Backend } from "./contracts/backend.ts";
+export type { Cas, Datastore, IdempotencyClaim, ListCursor, ListJobsQuery, Versioned } from "./contracts/datastore.ts";
 export type {
   ControlMessage,
   FleetStore,
   RunningJob,
   WorkerRecord,
   WorkerState,
-} from "./fleet/contract.ts";
+} from "./contracts/fleet.ts";
+export type {
+  EntryStats,
+  PutOptions,
+  Queue,
+  QueueEntryId,
+  QueueStats,
+  Reserved,
+  ReserveOptions,
+} from "./contracts/queue.ts";
+export * from "./errors.ts";
 export { diffFleet, type FleetUpdate, type FleetWatchOptions } from "./fleet/fleet-watch.ts";
-export { MemoryFleetStore } from "./fleet/memory-fleet.ts";
 export {
   type ControlResult,
   type FleetOverview,
@@ -32,16 +42,6 @@ export {
 export { JOB_STATUSES, type JobStatus, statusOf } from "./job/job-status.ts";
 export { JobRegistry } from "./job/registry.ts";
 export * from "./job-api.ts";
-export type {
-  EntryStats,
-  PutOptions,
-  Queue,
-  QueueEntryId,
-  QueueStats,
-  Reserved,
-  ReserveOptions,
-} from "./queue/contract.ts";
-export { MemoryQueue } from "./queue/memory/memory-queue.ts";
 export { Scheduler, type SchedulerOptions, type TickOutcome } from "./schedule/scheduler.ts";
 export { type AppOptions, createApp } from "./server/app.ts";
 export type { RouteGuard } from "./server/route-guards.ts";

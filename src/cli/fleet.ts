@@ -1,6 +1,6 @@
 import type { Command } from "commander";
+import type { WorkerRecord } from "../contracts/fleet.ts";
 import { InvalidConfigError } from "../errors.ts";
-import type { WorkerRecord } from "../fleet/contract.ts";
 import { type ControlResult, type FleetOverview, type HostSummary, isWorkerDrained } from "../fleet/worker-manager.ts";
 import { callApi, URL_OPTION } from "./api-client.ts";
 

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { DEFAULT_BACKEND_URL } from "../backend/backend-url.ts";
+import { DEFAULT_BACKEND_URL } from "../backends/backend-url.ts";
 import { InvalidConfigError } from "../errors.ts";
 import { defaultLogFormat, defaultLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from "../internal/logger.ts";
 import { redactUrl } from "../internal/redact.ts";

@@ -1,4 +1,4 @@
-import type { RunningJob, WorkerRecord, WorkerState } from "./contract.ts";
+import type { RunningJob, WorkerRecord, WorkerState } from "../contracts/fleet.ts";
 
 /** What changed in the fleet, as a manager sees it between two looks at the fleet's records. */
 export type FleetUpdate =

@@ -1,8 +1,8 @@
-import type { Backend } from "../backend/contract.ts";
+import type { Backend } from "../contracts/backend.ts";
+import type { ControlMessage, WorkerRecord, WorkerState } from "../contracts/fleet.ts";
+import type { QueueStats } from "../contracts/queue.ts";
 import { HostNotFoundError, WorkerNotFoundError, WorkerRetiredError } from "../errors.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
-import type { QueueStats } from "../queue/contract.ts";
-import type { ControlMessage, WorkerRecord, WorkerState } from "./contract.ts";
 import { type FleetUpdate, type FleetWatchOptions, watchFleet } from "./fleet-watch.ts";
 
 /** A host's workers, summed up for an autoscaler. */

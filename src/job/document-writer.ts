@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import type { Cas, Datastore } from "../datastore/contract.ts";
+import type { Cas, Datastore } from "../contracts/datastore.ts";
 import { FencedError, isZeroGError, JobNotFoundError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { JobDocument } from "./document.ts";

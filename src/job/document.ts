@@ -35,7 +35,7 @@ export interface JobDocument {
   queueKwargs: QueueKwargs;
   /**
    * The queue entry's id; "-1" while the enqueue has failed and waits for the queue to come back
-   * (src/backend/requeuer.ts), "enqueuing@<ms>" while a process re-enqueues it.
+   * (src/backends/requeuer.ts), "enqueuing@<ms>" while a process re-enqueues it.
    */
   queueJobId: string | null;
   events: LogEntry[];

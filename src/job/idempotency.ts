@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Datastore } from "../datastore/contract.ts";
+import type { Datastore } from "../contracts/datastore.ts";
 import { InvalidConfigError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
 

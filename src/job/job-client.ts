@@ -1,5 +1,5 @@
-import type { Backend } from "../backend/contract.ts";
-import type { ListJobsQuery } from "../datastore/contract.ts";
+import type { Backend } from "../contracts/backend.ts";
+import type { ListJobsQuery } from "../contracts/datastore.ts";
 import { isZeroGError, JobNotFoundError } from "../errors.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import type { JobDocument } from "./document.ts";

@@ -6,8 +6,8 @@ import { type JobDocument, type JobState, KILLED_BY_USER } from "./document.ts";
  * - `finished` — finished with a success code, 200–299;
  * - `killed`   — finished with 410 (a user cancelled or killed it);
  * - `failed`   — finished with any other code (500 after too many errors, a job's own 4xx, …).
- * The same rule is written in each datastore's index (src/sqlite/schema.sql,
- * src/postgres/migrations/003-listing.sql, src/datastore/couchbase/indexes.n1ql; Redis and memory
+ * The same rule is written in each datastore's index (src/backends/sqlite/schema.sql,
+ * src/backends/postgres/migrations/003-listing.sql, src/backends/couchbase/indexes.n1ql; Redis and memory
  * call this function), so a listing by status reads one index range.
  */
 export type JobStatus = JobState | "failed" | "killed";

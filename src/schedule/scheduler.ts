@@ -1,4 +1,4 @@
-import type { Backend } from "../backend/contract.ts";
+import type { Backend } from "../contracts/backend.ts";
 import { isZeroGError } from "../errors.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import type { Logger } from "../internal/logger.ts";

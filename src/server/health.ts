@@ -1,5 +1,5 @@
-import type { Backend } from "../backend/contract.ts";
-import { probeDatastore, probeQueue } from "../backend/probe.ts";
+import { probeDatastore, probeQueue } from "../backends/probe.ts";
+import type { Backend } from "../contracts/backend.ts";
 import { BackendStalledError } from "../errors.ts";
 
 /**

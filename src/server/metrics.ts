@@ -1,7 +1,7 @@
 import type { EventEmitter } from "node:events";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { Backend } from "../backend/contract.ts";
-import type { WorkerState } from "../fleet/contract.ts";
+import type { Backend } from "../contracts/backend.ts";
+import type { WorkerState } from "../contracts/fleet.ts";
 import type { WorkerManager } from "../fleet/worker-manager.ts";
 import { KILLED_BY_USER } from "../job/document.ts";
 import type { WorkerEventMap } from "../worker/events.ts";

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import type { Backend } from "../backend/contract.ts";
-import { openBackend } from "../backend/open-backend.ts";
+import { openBackend } from "../backends/open-backend.ts";
+import type { Backend } from "../contracts/backend.ts";
 import { ClosedError } from "../errors.ts";
 import { WorkerManager } from "../fleet/worker-manager.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";

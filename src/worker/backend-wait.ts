@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Backend } from "../backend/contract.ts";
-import { probeDatastore, probeQueue } from "../backend/probe.ts";
+import { probeDatastore, probeQueue } from "../backends/probe.ts";
+import type { Backend } from "../contracts/backend.ts";
 import { backoffMs } from "../internal/backoff.ts";
 import type { Logger } from "../internal/logger.ts";
 

@@ -1,6 +1,6 @@
 import { freemem } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ControlMessage, FleetStore, WorkerRecord } from "../fleet/contract.ts";
+import type { ControlMessage, FleetStore, WorkerRecord } from "../contracts/fleet.ts";
 import type { Clock } from "../internal/clock.ts";
 
 /** What the member reads from its worker to announce it. */

@@ -1,10 +1,11 @@
 import type { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import type { Backend, ReservedJob } from "../backend/contract.ts";
-import type { Cas } from "../datastore/contract.ts";
+import type { Backend, ReservedJob } from "../contracts/backend.ts";
+import type { Cas } from "../contracts/datastore.ts";
+import type { WorkerRecord } from "../contracts/fleet.ts";
+import type { Reserved } from "../contracts/queue.ts";
 import { isBackendUnavailable, isZeroGError } from "../errors.ts";
-import type { WorkerRecord } from "../fleet/contract.ts";
 import { followAbort } from "../internal/abort.ts";
 import { backoffMs } from "../internal/backoff.ts";
 import type { Clock } from "../internal/clock.ts";
@@ -13,7 +14,6 @@ import { INTERNAL_ERROR, type JobDocument, KILLED_BY_USER, NO_RESULT } from "../
 import { type DocumentWrite, DocumentWriter, type Mutation } from "../job/document-writer.ts";
 import type { JobRegistry } from "../job/registry.ts";
 import * as t from "../job/transitions.ts";
-import type { Reserved } from "../queue/contract.ts";
 import type { WorkerEventMap } from "./events.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { KilledByUserError, startKillWatch } from "./kill-watch.ts";

@@ -1,5 +1,5 @@
+import type { Reserved } from "../contracts/queue.ts";
 import { isZeroGError } from "../errors.ts";
-import type { Reserved } from "../queue/contract.ts";
 
 /**
  * Keeps a reserved entry alive while its job runs and until its outcome is written, without the

@@ -1,4 +1,4 @@
-import type { Datastore } from "../datastore/contract.ts";
+import type { Datastore } from "../contracts/datastore.ts";
 import { FencedError, isZeroGError } from "../errors.ts";
 
 /** The abort reason of a run stopped because a user killed its job. */

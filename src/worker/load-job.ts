@@ -1,5 +1,5 @@
-import { uuidOfQueueBody } from "../backend/contract.ts";
-import type { Cas, Datastore, Versioned } from "../datastore/contract.ts";
+import { uuidOfQueueBody } from "../contracts/backend.ts";
+import type { Cas, Datastore, Versioned } from "../contracts/datastore.ts";
 import type { JobClass } from "../job/base-job.ts";
 import type { JobDocument } from "../job/document.ts";
 import type { JobRegistry } from "../job/registry.ts";

@@ -1,6 +1,6 @@
-import type { Backend } from "../backend/contract.ts";
-import { NOT_ENQUEUED } from "../backend/requeuer.ts";
-import type { ListCursor } from "../datastore/contract.ts";
+import { NOT_ENQUEUED } from "../backends/requeuer.ts";
+import type { Backend } from "../contracts/backend.ts";
+import type { ListCursor } from "../contracts/datastore.ts";
 import type { Clock } from "../internal/clock.ts";
 
 export interface RescuerOptions {

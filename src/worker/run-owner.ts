@@ -1,4 +1,4 @@
-import type { FleetStore, WorkerRecord } from "../fleet/contract.ts";
+import type { FleetStore, WorkerRecord } from "../contracts/fleet.ts";
 import type { JobDocument } from "../job/document.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { Datastore } from "../datastore/contract.ts";
+import type { Datastore } from "../contracts/datastore.ts";
 import { isZeroGError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
 import { DocumentWriter } from "../job/document-writer.ts";

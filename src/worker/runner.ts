@@ -1,4 +1,4 @@
-import type { Cas } from "../datastore/contract.ts";
+import type { Cas } from "../contracts/datastore.ts";
 import type { JobClass } from "../job/base-job.ts";
 import type { ThrownError } from "../job/control-flow.ts";
 import type { JobDocument } from "../job/document.ts";

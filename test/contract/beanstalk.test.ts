@@ -1,5 +1,5 @@
 import { afterAll, describe } from "vitest";
-import { createBeanstalkQueue } from "../../src/queue/beanstalk/beanstalk-queue.ts";
+import { createBeanstalkQueue } from "../../src/backends/beanstalkd/beanstalk-queue.ts";
 import { privateBeanstalkd } from "../helpers/beanstalkd.ts";
 import { describeQueue } from "./queue.suite.ts";
 

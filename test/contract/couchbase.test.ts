@@ -1,7 +1,7 @@
 import { describe } from "vitest";
-import type { Datastore } from "../../src/datastore/contract.ts";
-import { openCouchbase, openCouchbaseDatastore } from "../../src/datastore/couchbase/open-couchbase.ts";
-import type { FleetStore } from "../../src/fleet/contract.ts";
+import { openCouchbase, openCouchbaseDatastore } from "../../src/backends/couchbase/open-couchbase.ts";
+import type { Datastore } from "../../src/contracts/datastore.ts";
+import type { FleetStore } from "../../src/contracts/fleet.ts";
 import { describeDatastore } from "./datastore.suite.ts";
 import { describeFleet, type OpenedFleet } from "./fleet.suite.ts";
 

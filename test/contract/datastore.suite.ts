@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Datastore, ListCursor } from "../../src/datastore/contract.ts";
+import type { Datastore, ListCursor } from "../../src/contracts/datastore.ts";
 import { isZeroGError } from "../../src/errors.ts";
 import type { JobDocument } from "../../src/job/document.ts";
 import type { JobStatus } from "../../src/job/job-status.ts";

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ControlMessage, FleetStore, WorkerRecord } from "../../src/fleet/contract.ts";
+import type { ControlMessage, FleetStore, WorkerRecord } from "../../src/contracts/fleet.ts";
 
 /** A fleet as a test opens it: the store, what closes it, and how to open it again elsewhere. */
 export interface OpenedFleet {
@@ -46,7 +46,7 @@ function record(workerId: string, fields: Partial<WorkerRecord> = {}): WorkerRec
 
 const ids = (records: WorkerRecord[]) => records.map((r) => r.workerId);
 
-/** The fleet contract (src/fleet/contract.ts): every datastore's fleet runs this against its real service. */
+/** The fleet contract (src/contracts/fleet.ts): every datastore's fleet runs this against its real service. */
 export function describeFleet(opts: FleetSuiteOptions): void {
   describe(`fleet contract: ${opts.name}`, () => {
     let opened: OpenedFleet;

@@ -1,6 +1,6 @@
-import { MemoryDatastore } from "../../src/datastore/memory/memory-datastore.ts";
-import { MemoryFleetStore } from "../../src/fleet/memory-fleet.ts";
-import { MemoryQueue } from "../../src/queue/memory/memory-queue.ts";
+import { MemoryDatastore } from "../../src/backends/memory/memory-datastore.ts";
+import { MemoryFleetStore } from "../../src/backends/memory/memory-fleet.ts";
+import { MemoryQueue } from "../../src/backends/memory/memory-queue.ts";
 import { describeDatastore } from "./datastore.suite.ts";
 import { describeFleet } from "./fleet.suite.ts";
 import { describeQueue } from "./queue.suite.ts";

@@ -1,8 +1,8 @@
 import pg from "pg";
 import { afterAll, describe } from "vitest";
-import { openBackend } from "../../src/backend/open-backend.ts";
-import { createPostgresDatastore } from "../../src/datastore/postgres/postgres-datastore.ts";
-import { createPostgresQueue } from "../../src/queue/postgres/postgres-queue.ts";
+import { openBackend } from "../../src/backends/open-backend.ts";
+import { createPostgresDatastore } from "../../src/backends/postgres/postgres-datastore.ts";
+import { createPostgresQueue } from "../../src/backends/postgres/postgres-queue.ts";
 import { serviceUrl, uniqueNamespace } from "../helpers/services.ts";
 import { describeDatastore } from "./datastore.suite.ts";
 import { describeFleet, type OpenedFleet } from "./fleet.suite.ts";

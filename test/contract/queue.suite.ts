@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Queue, Reserved } from "../../src/contracts/queue.ts";
 import { isZeroGError } from "../../src/errors.ts";
 import { type Clock, ManualClock } from "../../src/internal/clock.ts";
-import type { Queue, Reserved } from "../../src/queue/contract.ts";
 
 export interface QueueSuiteOptions {
   name: string;

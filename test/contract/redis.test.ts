@@ -1,9 +1,9 @@
 import { afterEach, describe } from "vitest";
-import { openBackend } from "../../src/backend/open-backend.ts";
-import { createRedisDatastore } from "../../src/datastore/redis/redis-datastore.ts";
-import { createRedisQueue } from "../../src/queue/redis/redis-queue.ts";
-import { connectRedis } from "../../src/redis/client.ts";
-import { RedisKeys } from "../../src/redis/keys.ts";
+import { openBackend } from "../../src/backends/open-backend.ts";
+import { connectRedis } from "../../src/backends/redis/client.ts";
+import { RedisKeys } from "../../src/backends/redis/keys.ts";
+import { createRedisDatastore } from "../../src/backends/redis/redis-datastore.ts";
+import { createRedisQueue } from "../../src/backends/redis/redis-queue.ts";
 import { serviceUrl, uniqueNamespace } from "../helpers/services.ts";
 import { describeDatastore } from "./datastore.suite.ts";
 import { describeFleet, type OpenedFleet } from "./fleet.suite.ts";

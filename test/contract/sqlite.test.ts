@@ -1,6 +1,6 @@
-import { openBackend } from "../../src/backend/open-backend.ts";
-import { createSqliteDatastore } from "../../src/datastore/sqlite/sqlite-datastore.ts";
-import { createSqliteQueue } from "../../src/queue/sqlite/sqlite-queue.ts";
+import { openBackend } from "../../src/backends/open-backend.ts";
+import { createSqliteDatastore } from "../../src/backends/sqlite/sqlite-datastore.ts";
+import { createSqliteQueue } from "../../src/backends/sqlite/sqlite-queue.ts";
 import { tempDbPath } from "../helpers/sqlite-temp.ts";
 import { describeDatastore } from "./datastore.suite.ts";
 import { describeFleet, type OpenedFleet } from "./fleet.suite.ts";

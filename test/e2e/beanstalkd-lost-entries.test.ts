@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Backend, openBackend, Server } from "zerog";
-import type { PassReport } from "../../src/backend/reconciler.ts";
+import type { PassReport } from "../../src/backends/reconciler.ts";
 import { type PrivateBeanstalkd, privateBeanstalkd } from "../helpers/beanstalkd.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
 import { readRunLog } from "../helpers/run-log.ts";

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BaseJob, Server, z } from "zerog";
 import { FizzBuzzJob } from "../../examples/fizz-buzz-job.ts";
 import { WasteTimeJob } from "../../examples/waste-time-job.ts";
-import { SeparateBackend } from "../../src/backend/separate-backend.ts";
-import { MemoryDatastore } from "../../src/datastore/memory/memory-datastore.ts";
-import { MemoryFleetStore } from "../../src/fleet/memory-fleet.ts";
-import { MemoryQueue } from "../../src/queue/memory/memory-queue.ts";
+import { MemoryDatastore } from "../../src/backends/memory/memory-datastore.ts";
+import { MemoryFleetStore } from "../../src/backends/memory/memory-fleet.ts";
+import { MemoryQueue } from "../../src/backends/memory/memory-queue.ts";
+import { SeparateBackend } from "../../src/backends/separate-backend.ts";
 
 /** Discovery over real HTTP: branches, leaves, post-schemas, branch POSTs, /jobtypes, OpenAPI, /docs. */
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FleetOverview, type JobDocument, Server } from "zerog";
-import { queueBodyOf } from "../../src/backend/contract.ts";
+import { queueBodyOf } from "../../src/contracts/backend.ts";
 import { newJobDocument } from "../../src/job/new-document.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
 import { TEST_JOBS, TEST_JOBS_MODULE } from "../helpers/test-jobs.ts";

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type FleetOverview, Server, type ServerConfig, type WorkerRecord } from "zerog";
-import { SeparateBackend } from "../../src/backend/separate-backend.ts";
-import { MemoryDatastore } from "../../src/datastore/memory/memory-datastore.ts";
-import { MemoryFleetStore } from "../../src/fleet/memory-fleet.ts";
-import { MemoryQueue } from "../../src/queue/memory/memory-queue.ts";
+import { MemoryDatastore } from "../../src/backends/memory/memory-datastore.ts";
+import { MemoryFleetStore } from "../../src/backends/memory/memory-fleet.ts";
+import { MemoryQueue } from "../../src/backends/memory/memory-queue.ts";
+import { SeparateBackend } from "../../src/backends/separate-backend.ts";
 import { CRASH_JOBS, CRASH_JOBS_MODULE } from "../helpers/crash-jobs.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
 

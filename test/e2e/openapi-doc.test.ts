@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BaseJob, Server } from "zerog";
-import { SeparateBackend } from "../../src/backend/separate-backend.ts";
-import { MemoryDatastore } from "../../src/datastore/memory/memory-datastore.ts";
-import { MemoryFleetStore } from "../../src/fleet/memory-fleet.ts";
-import { MemoryQueue } from "../../src/queue/memory/memory-queue.ts";
+import { MemoryDatastore } from "../../src/backends/memory/memory-datastore.ts";
+import { MemoryFleetStore } from "../../src/backends/memory/memory-fleet.ts";
+import { MemoryQueue } from "../../src/backends/memory/memory-queue.ts";
+import { SeparateBackend } from "../../src/backends/separate-backend.ts";
 import { routeGuardsOf } from "../../src/server/route-guards.ts";
 
 /** What /openapi.json (and so /docs) says about each path's parameters and each operation's summary. */

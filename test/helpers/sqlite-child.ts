@@ -5,9 +5,9 @@
  *   cas <path> <uuid> <n>   n read → replace increments of the document's tickcount
  *   reserve <path> <queue>  reserve and delete until the queue stays empty for 300 ms
  */
-import { createSqliteDatastore } from "../../src/datastore/sqlite/sqlite-datastore.ts";
+import { createSqliteDatastore } from "../../src/backends/sqlite/sqlite-datastore.ts";
+import { createSqliteQueue } from "../../src/backends/sqlite/sqlite-queue.ts";
 import { isZeroGError } from "../../src/errors.ts";
-import { createSqliteQueue } from "../../src/queue/sqlite/sqlite-queue.ts";
 
 export type ChildResult = { mode: "cas"; conflicts: number } | { mode: "reserve"; ids: string[] };
 

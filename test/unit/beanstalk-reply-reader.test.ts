@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ProtocolError, type Reply, ReplyReader } from "../../src/beanstalk/reply-reader.ts";
+import { ProtocolError, type Reply, ReplyReader } from "../../src/backends/beanstalkd/reply-reader.ts";
 
 /** A server byte stream with bodies that hold \r\n and words that look like replies. */
 const body = Buffer.concat([Buffer.from("x\r\nRESERVED 9 9\r\n"), Buffer.from([0, 255, 13, 10, 13])]);

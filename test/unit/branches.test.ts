@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { BaseJob, InvalidConfigError, JobRegistry, Server } from "zerog";
-import { SeparateBackend } from "../../src/backend/separate-backend.ts";
+import { MemoryDatastore } from "../../src/backends/memory/memory-datastore.ts";
+import { MemoryFleetStore } from "../../src/backends/memory/memory-fleet.ts";
+import { MemoryQueue } from "../../src/backends/memory/memory-queue.ts";
+import { SeparateBackend } from "../../src/backends/separate-backend.ts";
 import { formatJobTypes } from "../../src/cli/jobtypes.ts";
-import { MemoryDatastore } from "../../src/datastore/memory/memory-datastore.ts";
-import { MemoryFleetStore } from "../../src/fleet/memory-fleet.ts";
-import { MemoryQueue } from "../../src/queue/memory/memory-queue.ts";
 
 /** A job class in `branch` (null: none). */
 function job(jobType: string, branch: string | null, displayName: string | null = null) {

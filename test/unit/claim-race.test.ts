@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { JobClient, JobRegistry, Worker } from "zerog";
-import { SeparateBackend } from "../../src/backend/separate-backend.ts";
-import { MemoryDatastore } from "../../src/datastore/memory/memory-datastore.ts";
-import { MemoryFleetStore } from "../../src/fleet/memory-fleet.ts";
+import { MemoryDatastore } from "../../src/backends/memory/memory-datastore.ts";
+import { MemoryFleetStore } from "../../src/backends/memory/memory-fleet.ts";
+import { MemoryQueue } from "../../src/backends/memory/memory-queue.ts";
+import { SeparateBackend } from "../../src/backends/separate-backend.ts";
 import type { JobDocument } from "../../src/job/document.ts";
-import { MemoryQueue } from "../../src/queue/memory/memory-queue.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
 import { ReturnJob } from "../helpers/test-jobs.ts";
 

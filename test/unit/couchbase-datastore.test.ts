@@ -5,8 +5,8 @@ import {
   type CouchbaseCollectionPort,
   CouchbaseDatastore,
   isCasToken,
-} from "../../src/datastore/couchbase/couchbase-datastore.ts";
-import { indexStatements, STATUS_N1QL } from "../../src/datastore/couchbase/statements.ts";
+} from "../../src/backends/couchbase/couchbase-datastore.ts";
+import { indexStatements, STATUS_N1QL } from "../../src/backends/couchbase/statements.ts";
 import { isZeroGError } from "../../src/errors.ts";
 import type { JobDocument } from "../../src/job/document.ts";
 import { makeDocument } from "../helpers/documents.ts";

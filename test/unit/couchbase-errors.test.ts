@@ -4,7 +4,7 @@ import {
   type CallKind,
   type CouchbaseFailure,
   classifyCouchbaseError,
-} from "../../src/datastore/couchbase/couchbase-errors.ts";
+} from "../../src/backends/couchbase/couchbase-errors.ts";
 import { isZeroGError } from "../../src/errors.ts";
 
 // The SDK's own error classes: constructing them needs its native module, not a server.

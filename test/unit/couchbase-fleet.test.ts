@@ -1,8 +1,8 @@
 import { setImmediate as tick } from "node:timers/promises";
 import * as sdk from "couchbase";
 import { describe, expect, it } from "vitest";
-import { COUCHBASE_DEFAULTS } from "../../src/datastore/couchbase/couchbase-datastore.ts";
-import { type CouchbaseFleetPort, CouchbaseFleetStore } from "../../src/fleet/couchbase-fleet.ts";
+import { COUCHBASE_DEFAULTS } from "../../src/backends/couchbase/couchbase-datastore.ts";
+import { type CouchbaseFleetPort, CouchbaseFleetStore } from "../../src/backends/couchbase/couchbase-fleet.ts";
 import { describeFleet } from "../contract/fleet.suite.ts";
 
 /**

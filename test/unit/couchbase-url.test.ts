@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { openBackend } from "zerog";
-import { parseBackendUrl } from "../../src/backend/backend-url.ts";
-import { keyspaceOf } from "../../src/datastore/couchbase/couchbase-url.ts";
-import { openCouchbaseDatastore, PASSWORD_ENV, sdkLoadError } from "../../src/datastore/couchbase/open-couchbase.ts";
-import { indexStatements } from "../../src/datastore/couchbase/statements.ts";
+import { parseBackendUrl } from "../../src/backends/backend-url.ts";
+import { keyspaceOf } from "../../src/backends/couchbase/couchbase-url.ts";
+import { openCouchbaseDatastore, PASSWORD_ENV, sdkLoadError } from "../../src/backends/couchbase/open-couchbase.ts";
+import { indexStatements } from "../../src/backends/couchbase/statements.ts";
 import { isZeroGError } from "../../src/errors.ts";
 import { redactUrl } from "../../src/internal/redact.ts";
 

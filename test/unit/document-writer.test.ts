@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MemoryDatastore } from "../../src/datastore/memory/memory-datastore.ts";
+import { MemoryDatastore } from "../../src/backends/memory/memory-datastore.ts";
 import { isZeroGError } from "../../src/errors.ts";
 import { systemClock } from "../../src/internal/clock.ts";
 import { DocumentWriter } from "../../src/job/document-writer.ts";

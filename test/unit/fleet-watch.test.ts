@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { type FleetUpdate, MemoryFleetStore, type WorkerRecord } from "zerog";
-import { SeparateBackend } from "../../src/backend/separate-backend.ts";
-import { MemoryDatastore } from "../../src/datastore/memory/memory-datastore.ts";
+import { MemoryDatastore } from "../../src/backends/memory/memory-datastore.ts";
+import { MemoryQueue } from "../../src/backends/memory/memory-queue.ts";
+import { SeparateBackend } from "../../src/backends/separate-backend.ts";
 import { diffFleet } from "../../src/fleet/fleet-watch.ts";
 import { WorkerManager } from "../../src/fleet/worker-manager.ts";
-import { MemoryQueue } from "../../src/queue/memory/memory-queue.ts";
 
 const record = (workerId: string, over: Partial<WorkerRecord> = {}): WorkerRecord => ({
   workerId,

@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createSqliteDatastore, STATUS_SQL } from "../../src/datastore/sqlite/sqlite-datastore.ts";
-import { openSqliteConnection } from "../../src/sqlite/connection.ts";
+import { openSqliteConnection } from "../../src/backends/sqlite/connection.ts";
+import { createSqliteDatastore, STATUS_SQL } from "../../src/backends/sqlite/sqlite-datastore.ts";
 import { tempDbPath } from "../helpers/sqlite-temp.ts";
 
 /** GET /jobs reads an index range on SQLite, never the whole table. */
 describe("SQLite listing indexes", () => {
   it("repeats the status expression of schema.sql's indexes word for word", () => {
-    const schema = readFileSync(new URL("../../src/sqlite/schema.sql", import.meta.url), "utf8");
+    const schema = readFileSync(new URL("../../src/backends/sqlite/schema.sql", import.meta.url), "utf8");
     const line = schema.split("\n").find((l) => l.includes("INDEX IF NOT EXISTS zerog_jobs_by_status "));
     expect(line).toContain(STATUS_SQL);
   });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { openBackend } from "zerog";
-import { parseBackendUrl } from "../../src/backend/backend-url.ts";
-import { SeparateBackend } from "../../src/backend/separate-backend.ts";
-import { SqliteBackend } from "../../src/backend/sqlite-backend.ts";
-import { MemoryFleetStore } from "../../src/fleet/memory-fleet.ts";
-import { SqliteFleetStore } from "../../src/fleet/sqlite-fleet.ts";
+import { parseBackendUrl } from "../../src/backends/backend-url.ts";
+import { MemoryFleetStore } from "../../src/backends/memory/memory-fleet.ts";
+import { SeparateBackend } from "../../src/backends/separate-backend.ts";
+import { SqliteBackend } from "../../src/backends/sqlite/sqlite-backend.ts";
+import { SqliteFleetStore } from "../../src/backends/sqlite/sqlite-fleet.ts";
 import { makeDocument } from "../helpers/documents.ts";
 import { tempDbPath } from "../helpers/sqlite-temp.ts";
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { JobClient, JobRegistry } from "zerog";
-import { NOT_ENQUEUED, Requeuer } from "../../src/backend/requeuer.ts";
-import { SeparateBackend } from "../../src/backend/separate-backend.ts";
-import { MemoryDatastore } from "../../src/datastore/memory/memory-datastore.ts";
+import { MemoryDatastore } from "../../src/backends/memory/memory-datastore.ts";
+import { MemoryFleetStore } from "../../src/backends/memory/memory-fleet.ts";
+import { MemoryQueue } from "../../src/backends/memory/memory-queue.ts";
+import { NOT_ENQUEUED, Requeuer } from "../../src/backends/requeuer.ts";
+import { SeparateBackend } from "../../src/backends/separate-backend.ts";
+import type { PutOptions } from "../../src/contracts/queue.ts";
 import { BackendDownError, InvalidConfigError } from "../../src/errors.ts";
-import { MemoryFleetStore } from "../../src/fleet/memory-fleet.ts";
 import { ManualClock } from "../../src/internal/clock.ts";
-import type { PutOptions } from "../../src/queue/contract.ts";
-import { MemoryQueue } from "../../src/queue/memory/memory-queue.ts";
 import { makeDocument } from "../helpers/documents.ts";
 import { ReturnJob } from "../helpers/test-jobs.ts";
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { openSqliteConnection, type SqliteConnection } from "../../src/backends/sqlite/connection.ts";
 import { isZeroGError } from "../../src/errors.ts";
-import { openSqliteConnection, type SqliteConnection } from "../../src/sqlite/connection.ts";
 import { tempDbPath } from "../helpers/sqlite-temp.ts";
 
 describe("sqlite connection: group commit", () => {

@@ -2,7 +2,7 @@ import { fork } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { openSqlite } from "../../src/backend/sqlite-store.ts";
+import { openSqlite } from "../../src/backends/sqlite/sqlite-store.ts";
 import { makeDocument } from "../helpers/documents.ts";
 import type { ChildResult } from "../helpers/sqlite-child.ts";
 import { tempDbPath } from "../helpers/sqlite-temp.ts";

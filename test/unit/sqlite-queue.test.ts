@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { openSqlite, type SqliteStore } from "../../src/backend/sqlite-store.ts";
+import { openSqlite, type SqliteStore } from "../../src/backends/sqlite/sqlite-store.ts";
+import type { Reserved } from "../../src/contracts/queue.ts";
 import { isZeroGError } from "../../src/errors.ts";
 import { ManualClock } from "../../src/internal/clock.ts";
-import type { Reserved } from "../../src/queue/contract.ts";
 import { tempDbPath } from "../helpers/sqlite-temp.ts";
 
 const Q = "jobs";

@@ -1,8 +1,8 @@
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { queueBodyOf } from "../../src/backend/contract.ts";
-import { SqliteBackend } from "../../src/backend/sqlite-backend.ts";
-import { openSqlite, type SqliteStore } from "../../src/backend/sqlite-store.ts";
+import { SqliteBackend } from "../../src/backends/sqlite/sqlite-backend.ts";
+import { openSqlite, type SqliteStore } from "../../src/backends/sqlite/sqlite-store.ts";
+import { queueBodyOf } from "../../src/contracts/backend.ts";
 import { isZeroGError } from "../../src/errors.ts";
 import { makeDocument } from "../helpers/documents.ts";
 import { tempDbPath } from "../helpers/sqlite-temp.ts";

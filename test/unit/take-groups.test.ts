@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TakeGroups } from "../../src/queue/take-groups.ts";
+import { TakeGroups } from "../../src/contracts/take-groups.ts";
 
 describe("TakeGroups", () => {
   it("serves the joiners of one key with one lease each group, most urgent first, at most maxMembers a group", async () => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { ListCursor } from "../../datastore/contract.ts";
+import type { ListCursor } from "../../contracts/datastore.ts";
 import { ZeroGError } from "../../errors.ts";
 import type { JobDocument } from "../../job/document.ts";
 import type { JobClient } from "../../job/job-client.ts";
