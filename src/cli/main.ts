@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { isZeroGError } from "../errors.ts";
 import { registerFleet } from "./fleet.ts";
 import { addFollowOption } from "./follow.ts";
+import { registerInit } from "./init.ts";
 import { registerJobCommands } from "./jobs.ts";
 import { registerJobTypes } from "./jobtypes.ts";
 import { registerServe } from "./serve.ts";
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .description("ZeroG: background jobs with a REST API")
     .version(packageVersion(), "-V, --version", "print the version of ZeroG")
     .exitOverride();
+  registerInit(program);
   registerServe(program);
   registerFleet(program);
   addFollowOption(registerSubmit(program));
