@@ -1,0 +1,29 @@
+import { resolve } from "node:path";
+import type { BackendDriver } from "../../contracts/driver.ts";
+import { InvalidConfigError } from "../../errors.ts";
+import { SqliteBackend } from "./sqlite-backend.ts";
+import { openSqlite } from "./sqlite-store.ts";
+
+/** `sqlite:./file.db`, `sqlite:/abs.db`, `sqlite:///abs.db` or `sqlite::memory:`, parsed. */
+export interface SqliteUrl {
+  scheme: "sqlite";
+  path: string;
+}
+
+/** One SQLite file holding the documents, the queue and the fleet. */
+export const sqliteDriver: BackendDriver<SqliteUrl> = {
+  name: "sqlite",
+  schemes: ["sqlite:"],
+  example: "sqlite:./file.db (or sqlite::memory:)",
+  provides: { datastore: true, queue: true, fleet: true },
+  capabilities: { oneTransaction: true },
+  parseUrl: (url) => {
+    const rest = url.slice(url.indexOf(":") + 1);
+    const path = rest.startsWith("//") ? rest.slice(2) : rest;
+    if (path === "") throw new InvalidConfigError(`backend URL '${url}' has no file path (e.g. sqlite:./zerog.db)`);
+    return { scheme: "sqlite", path };
+  },
+  // One file however spelled; each `:memory:` is a database of its own.
+  sameStore: (a, b) => a.path === b.path || (a.path !== ":memory:" && resolve(a.path) === resolve(b.path)),
+  open: async (config, opts) => new SqliteBackend(openSqlite({ path: config.path, ...opts })),
+};
