@@ -98,7 +98,10 @@ export function supportedForms(): string {
     .join(", ");
 }
 
-/** Every registered scheme, e.g. for help texts. */
-export function registeredSchemes(): string[] {
-  return drivers.flatMap((d) => [...d.schemes]);
+/** The example URL of every registered driver that provides `half`, e.g. for `zerog serve --help`. */
+export function formsFor(half: "datastore" | "queue"): string {
+  return drivers
+    .filter((d) => d.provides[half])
+    .map((d) => d.example)
+    .join(", ");
 }
