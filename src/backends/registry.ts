@@ -1,5 +1,5 @@
 import type { BackendDriver } from "../contracts/driver.ts";
-import { InvalidConfigError } from "../errors.ts";
+import { InvalidConfigError, type ZeroGError } from "../errors.ts";
 import { beanstalkDriver } from "./beanstalkd/driver.ts";
 import { couchbaseDriver } from "./couchbase/driver.ts";
 import { memoryDriver } from "./memory/driver.ts";
@@ -96,6 +96,15 @@ export function supportedForms(): string {
           : example,
     )
     .join(", ");
+}
+
+/** A registered driver's coded error for `err`, thrown by its client library, or undefined. */
+export function mapDriverError(err: unknown): ZeroGError | undefined {
+  for (const driver of drivers) {
+    const mapped = driver.mapError?.(err);
+    if (mapped) return mapped;
+  }
+  return undefined;
 }
 
 /** The example URL of every registered driver that provides `half`, e.g. for `zerog serve --help`. */

@@ -1,3 +1,4 @@
+import type { ZeroGError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { Backend } from "./backend.ts";
 
@@ -58,6 +59,11 @@ export interface BackendDriver<Config = unknown> {
   openDatastore?(config: Config, opts: DriverOpenOptions): Promise<DatastoreHalf>;
   /** Opens the queue half alone. @defaultValue `open` */
   openQueue?(config: Config, opts: DriverOpenOptions): Promise<QueueHalf>;
+  /**
+   * A coded error for an error of its client library that reached the HTTP layer as it was thrown
+   * (SQLite's busy or I/O codes become ZEROG_BACKEND_DOWN), or undefined when it is not one.
+   */
+  mapError?(err: unknown): ZeroGError | undefined;
   /** The message when a URL of this driver is given for a half it lacks. @defaultValue a generic one */
   misuseMessage?(half: "datastore" | "queue", url: string): string;
 }

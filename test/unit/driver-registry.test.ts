@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type BackendDriver, isZeroGError, openBackend, registerDriver, SeparateBackend, Server } from "zerog";
 import { memoryDriver } from "../../src/backends/memory/driver.ts";
+import { toZeroGError } from "../../src/server/http-errors.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
 import { ReturnJob } from "../helpers/test-jobs.ts";
 
@@ -65,5 +66,11 @@ describe("the driver registry", () => {
     expect(codeOf(err)).toBe("ZEROG_INVALID_CONFIG");
     expect(String(err)).toMatch(/unsupported backend URL 'mongodb:\/\/x'; supported: memory:, sqlite:/);
     expect(String(err)).toMatch(/couchbase:\/\/host\/bucket\?username=name \(datastore only\), mymem:$/);
+  });
+
+  it("maps a client library's own error codes through its driver (SQLite's busy and I/O codes)", () => {
+    const busy = Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+    expect(toZeroGError(busy).code).toBe("ZEROG_BACKEND_DOWN");
+    expect(toZeroGError(Object.assign(new Error("x"), { code: "SQLITE_CONSTRAINT" })).code).toBe("ZEROG_INTERNAL");
   });
 });

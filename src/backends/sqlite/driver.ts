@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { BackendDriver } from "../../contracts/driver.ts";
-import { InvalidConfigError } from "../../errors.ts";
+import { BackendDownError, InvalidConfigError } from "../../errors.ts";
 import { SqliteBackend } from "./sqlite-backend.ts";
 import { openSqlite } from "./sqlite-store.ts";
 
@@ -9,6 +9,9 @@ export interface SqliteUrl {
   scheme: "sqlite";
   path: string;
 }
+
+/** SQLite result codes that mean the store cannot serve now, not that the request is wrong. */
+const UNAVAILABLE_SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY)/;
 
 /** One SQLite file holding the documents, the queue and the fleet. */
 export const sqliteDriver: BackendDriver<SqliteUrl> = {
@@ -25,5 +28,11 @@ export const sqliteDriver: BackendDriver<SqliteUrl> = {
   },
   // One file however spelled; each `:memory:` is a database of its own.
   sameStore: (a, b) => a.path === b.path || (a.path !== ":memory:" && resolve(a.path) === resolve(b.path)),
+  mapError: (err) => {
+    const code = (err as { code?: unknown } | null)?.code;
+    return typeof code === "string" && UNAVAILABLE_SQLITE_CODES.test(code)
+      ? new BackendDownError("sqlite", err)
+      : undefined;
+  },
   open: async (config, opts) => new SqliteBackend(openSqlite({ path: config.path, ...opts })),
 };
