@@ -1,6 +1,6 @@
 import { type BuiltInUrl, resolveUrl } from "./registry.ts";
 
-export { DEFAULT_NAMESPACE } from "./namespace.ts";
+export { DEFAULT_NAMESPACE } from "../contracts/namespace.ts";
 
 /** A parsed backend URL of a built-in driver: which implementation, and where. */
 export type BackendUrl = BuiltInUrl;

@@ -16,9 +16,13 @@ const myMemory: BackendDriver<{ scheme: "mymem" }> = {
   provides: memoryDriver.provides,
   capabilities: memoryDriver.capabilities,
   parseUrl: () => ({ scheme: "mymem" }),
-  open: (_config, opts) => {
+  openDatastore: (_config, opts) => {
     opened += 1;
-    return memoryDriver.open?.({ scheme: "memory" }, opts) ?? Promise.reject(new Error("no open"));
+    return memoryDriver.openDatastore?.({ scheme: "memory" }, opts) ?? Promise.reject(new Error("no datastore"));
+  },
+  openQueue: (_config, opts) => {
+    opened += 1;
+    return memoryDriver.openQueue?.({ scheme: "memory" }, opts) ?? Promise.reject(new Error("no queue"));
   },
 };
 registerDriver(myMemory);
@@ -28,7 +32,7 @@ describe("the driver registry", () => {
     const before = opened;
     const backend = await openBackend({ datastore: "mymem:", queue: "mymem:" });
     expect(backend).toBeInstanceOf(SeparateBackend);
-    expect(opened - before).toBe(2); // oneTransaction is false: each half is its own store
+    expect(opened - before).toBe(2); // oneTransaction is false: each half is opened on its own
     await backend.close();
   });
 
@@ -57,8 +61,10 @@ describe("the driver registry", () => {
   });
 
   it("refuses a descriptor that cannot open what it says it provides", () => {
-    const { open: _open, ...noOpen } = myMemory;
-    expect(() => registerDriver({ ...noOpen, schemes: ["noopen:"] })).toThrow(/provides a datastore but has no open/);
+    const { openQueue: _openQueue, ...noOpen } = myMemory;
+    expect(() => registerDriver({ ...noOpen, schemes: ["noopen:"] })).toThrow(
+      /provides a queue but has no open or openQueue/,
+    );
   });
 
   it("lists every registered scheme's form when a URL's scheme is unknown", async () => {

@@ -1,5 +1,4 @@
 import type { BackendDriver } from "../../contracts/driver.ts";
-import { SeparateBackend } from "../separate-backend.ts";
 import { MemoryDatastore } from "./memory-datastore.ts";
 import { MemoryFleetStore } from "./memory-fleet.ts";
 import { MemoryQueue } from "./memory-queue.ts";
@@ -9,20 +8,23 @@ export interface MemoryUrl {
   scheme: "memory";
 }
 
-/** Plain in-process memory, for tests: every `memory:` URL is a store of its own. */
+/**
+ * Plain in-process memory, for tests. Every `memory:` URL is a store of its own, and the two
+ * halves are two objects, so `openBackend` joins them in a SeparateBackend: two steps each.
+ */
 export const memoryDriver: BackendDriver<MemoryUrl> = {
   name: "memory",
   schemes: ["memory:"],
   example: "memory:",
   provides: { datastore: true, queue: true, fleet: true },
-  // Two steps each: the memory datastore and queue are two objects, joined by SeparateBackend.
   capabilities: { oneTransaction: false },
   parseUrl: () => ({ scheme: "memory" }),
-  open: async (_config, opts) => {
-    const clock = opts.clock ? { clock: opts.clock } : {};
-    return new SeparateBackend(new MemoryDatastore(), new MemoryQueue(clock), {
-      ...clock,
-      fleet: new MemoryFleetStore(),
-    });
+  openDatastore: async () => {
+    const datastore = new MemoryDatastore();
+    return { datastore, fleet: new MemoryFleetStore(), close: () => datastore.close() };
+  },
+  openQueue: async (_config, opts) => {
+    const queue = new MemoryQueue(opts.clock ? { clock: opts.clock } : {});
+    return { queue, close: () => queue.close() };
   },
 };

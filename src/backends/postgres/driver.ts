@@ -1,5 +1,5 @@
 import type { BackendDriver } from "../../contracts/driver.ts";
-import { splitNamespace } from "../namespace.ts";
+import { splitNamespace } from "../../contracts/namespace.ts";
 
 /** A parsed `postgres://` URL: `url` without ZeroG's own `schema` parameter, as the driver takes it. */
 export interface PostgresUrl {
