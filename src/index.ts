@@ -4,9 +4,19 @@ export { DEFAULT_BACKEND_URL } from "./backends/backend-url.ts";
 export { MemoryDatastore } from "./backends/memory/memory-datastore.ts";
 export { MemoryFleetStore } from "./backends/memory/memory-fleet.ts";
 export { MemoryQueue } from "./backends/memory/memory-queue.ts";
-export { type BackendUrls, openBackend } from "./backends/open-backend.ts";
+export { type BackendUrls, type OpenBackendOptions, openBackend } from "./backends/open-backend.ts";
+export { registerDriver } from "./backends/registry.ts";
+export { SeparateBackend, type SeparateBackendOptions } from "./backends/separate-backend.ts";
 export type { Backend } from "./contracts/backend.ts";
 export type { Cas, Datastore, IdempotencyClaim, ListCursor, ListJobsQuery, Versioned } from "./contracts/datastore.ts";
+export type {
+  BackendDriver,
+  DatastoreHalf,
+  DriverCapabilities,
+  DriverOpenOptions,
+  DriverProvides,
+  QueueHalf,
+} from "./contracts/driver.ts";
 export type {
   ControlMessage,
   FleetStore,

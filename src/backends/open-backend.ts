@@ -1,15 +1,11 @@
-import { resolve } from "node:path";
 import type { Backend } from "../contracts/backend.ts";
+import type { DatastoreHalf, DriverOpenOptions, QueueHalf } from "../contracts/driver.ts";
 import { InvalidConfigError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
-import { type BackendUrl, DEFAULT_BACKEND_URL, parseBackendUrl, sameStore } from "./backend-url.ts";
-import { MemoryDatastore } from "./memory/memory-datastore.ts";
-import { MemoryFleetStore } from "./memory/memory-fleet.ts";
-import { MemoryQueue } from "./memory/memory-queue.ts";
+import { DEFAULT_BACKEND_URL } from "./backend-url.ts";
 import type { ReconcilerOptions } from "./reconciler.ts";
+import { type ResolvedUrl, resolveUrl } from "./registry.ts";
 import { SeparateBackend } from "./separate-backend.ts";
-import { SqliteBackend } from "./sqlite/sqlite-backend.ts";
-import { openSqlite } from "./sqlite/sqlite-store.ts";
 
 export interface BackendUrls {
   /** @defaultValue "sqlite:./zerog.db" */
@@ -34,20 +30,21 @@ export interface OpenBackendOptions {
  * half is used.
  */
 export async function openBackend(urls: BackendUrls = {}, opts: OpenBackendOptions = {}): Promise<Backend> {
-  const ds = parseBackendUrl(urls.datastore ?? DEFAULT_BACKEND_URL);
-  const q = parseBackendUrl(urls.queue ?? DEFAULT_BACKEND_URL);
-  if (ds.scheme === "beanstalk") {
-    throw new InvalidConfigError(
-      `'${ds.url}' is a queue only (Beanstalkd stores no documents); use it as the queue URL`,
-    );
+  const ds = resolveUrl(urls.datastore ?? DEFAULT_BACKEND_URL);
+  const q = resolveUrl(urls.queue ?? DEFAULT_BACKEND_URL);
+  refuseMissingHalf(ds, "datastore");
+  refuseMissingHalf(q, "queue");
+  const driverOpts: DriverOpenOptions = opts.clock ? { clock: opts.clock } : {};
+  const { driver } = ds;
+  if (
+    driver === q.driver &&
+    driver.capabilities.oneTransaction &&
+    driver.open &&
+    driver.sameStore?.(ds.config, q.config)
+  ) {
+    return driver.open(ds.config, driverOpts);
   }
-  if (q.scheme === "couchbase") {
-    throw new InvalidConfigError(
-      "a couchbase:// URL is a datastore only (Couchbase holds the documents, not a queue); use it as the datastore URL, with a sqlite:, postgres://, redis:// or beanstalk:// queue",
-    );
-  }
-  if (ds.scheme !== "couchbase" && sameStore(ds, q, sameFile)) return openStore(ds, opts);
-  const [forData, forQueue] = await openBoth(openDatastore(ds, opts), openQueue(q, opts));
+  const [forData, forQueue] = await openBoth(openDatastore(ds, driverOpts), openQueue(q, driverOpts));
   const backend = new SeparateBackend(forData.datastore, forQueue.queue, {
     // The fleet lives with the documents: a queue-only service (Beanstalkd) keeps none.
     fleet: forData.fleet,
@@ -63,6 +60,15 @@ export async function openBackend(urls: BackendUrls = {}, opts: OpenBackendOptio
   const inProcess = !backend.datastore.capabilities.multiProcess && !backend.queue.capabilities.multiProcess;
   if (opts.reconciler !== false && !inProcess) backend.startReconciler();
   return backend;
+}
+
+/** A queue-only URL given as the datastore, or a datastore-only one as the queue, is refused before anything opens. */
+function refuseMissingHalf({ url, driver }: ResolvedUrl, half: "datastore" | "queue"): void {
+  if (driver.provides[half]) return;
+  throw new InvalidConfigError(
+    driver.misuseMessage?.(half, url) ??
+      `'${url}' names a ${driver.name} store, which provides no ${half}; use it as the ${half === "queue" ? "datastore" : "queue"} URL`,
+  );
 }
 
 /** Both halves, or neither: when one fails to open, the other is closed (a Couchbase cluster would keep the process alive). */
@@ -81,53 +87,15 @@ interface Closable {
  * The datastore half of `url` and its fleet: a datastore-only service, or the datastore of a
  * store (which it closes with).
  */
-async function openDatastore(
-  url: Exclude<BackendUrl, { scheme: "beanstalk" }>,
-  opts: OpenBackendOptions,
-): Promise<Pick<Backend, "datastore" | "fleet" | "close">> {
-  if (url.scheme !== "couchbase") return openStore(url, opts);
-  // Loads the couchbase package, an optional dependency, only for a couchbase:// URL.
-  const { openCouchbase } = await import("./couchbase/open-couchbase.ts");
-  const { datastore, fleet } = await openCouchbase({ url });
-  return { datastore, fleet, close: () => datastore.close() };
+async function openDatastore({ driver, config }: ResolvedUrl, opts: DriverOpenOptions): Promise<DatastoreHalf> {
+  if (driver.openDatastore) return driver.openDatastore(config, opts);
+  if (driver.open) return driver.open(config, opts);
+  throw new InvalidConfigError(`driver '${driver.name}' cannot open a datastore`);
 }
 
 /** The queue half of `url`: a queue-only service, or the queue of a store (which it closes with). */
-async function openQueue(
-  url: Exclude<BackendUrl, { scheme: "couchbase" }>,
-  opts: OpenBackendOptions,
-): Promise<Pick<Backend, "queue" | "close">> {
-  if (url.scheme !== "beanstalk") return openStore(url, opts);
-  const { createBeanstalkQueue } = await import("./beanstalkd/beanstalk-queue.ts");
-  const queue = await createBeanstalkQueue({ url: url.url });
-  return { queue, close: () => queue.close() };
-}
-
-/** One store serving both contracts. Drivers for PostgreSQL and Redis load only when their URL is used. */
-async function openStore(
-  url: Exclude<BackendUrl, { scheme: "beanstalk" | "couchbase" }>,
-  opts: OpenBackendOptions,
-): Promise<Backend> {
-  const clock = opts.clock ? { clock: opts.clock } : {};
-  switch (url.scheme) {
-    case "memory":
-      return new SeparateBackend(new MemoryDatastore(), new MemoryQueue(clock), {
-        ...clock,
-        fleet: new MemoryFleetStore(),
-      });
-    case "sqlite":
-      return new SqliteBackend(openSqlite({ path: url.path, ...clock }));
-    case "postgres": {
-      const { openPostgresBackend } = await import("./postgres/postgres-backend.ts");
-      return openPostgresBackend({ url: url.url, schema: url.schema, ...clock });
-    }
-    case "redis": {
-      const { openRedisBackend } = await import("./redis/redis-backend.ts");
-      return openRedisBackend({ url: url.url, prefix: url.prefix, ...clock });
-    }
-  }
-}
-
-function sameFile(a: string, b: string): boolean {
-  return a === b || (a !== ":memory:" && resolve(a) === resolve(b));
+async function openQueue({ driver, config }: ResolvedUrl, opts: DriverOpenOptions): Promise<QueueHalf> {
+  if (driver.openQueue) return driver.openQueue(config, opts);
+  if (driver.open) return driver.open(config, opts);
+  throw new InvalidConfigError(`driver '${driver.name}' cannot open a queue`);
 }

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { DEFAULT_BACKEND_URL } from "../backends/backend-url.ts";
+import { formsFor } from "../backends/registry.ts";
 import { InvalidConfigError } from "../errors.ts";
 import { defaultLogFormat, defaultLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from "../internal/logger.ts";
 import { redactUrl } from "../internal/redact.ts";
@@ -38,16 +39,8 @@ export function registerServe(program: Command): void {
     .requiredOption("-j, --jobs <module...>", "module(s) exporting job classes (.js, .mjs, or .ts with tsx)")
     .option("-p, --port <port>", "HTTP port", "8888")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
-    .option(
-      "--datastore <url>",
-      "datastore URL: sqlite:, postgres://, redis://, memory:, or couchbase://host/bucket?username=…",
-      DEFAULT_BACKEND_URL,
-    )
-    .option(
-      "--queue <url>",
-      "queue URL: sqlite:, postgres://, redis://, memory:, or beanstalk://host:11300",
-      DEFAULT_BACKEND_URL,
-    )
+    .option("--datastore <url>", `datastore URL, one of: ${formsFor("datastore")}`, DEFAULT_BACKEND_URL)
+    .option("--queue <url>", `queue URL, one of: ${formsFor("queue")}`, DEFAULT_BACKEND_URL)
     .option("-c, --concurrency <n>", "worker slots in this process (0: API only)", "1")
     .option("-n, --name <name>", "service name (worker id, queue name)", "zerog")
     .option("--ttr <seconds>", "queue TTR of new jobs", "60")

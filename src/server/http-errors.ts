@@ -1,4 +1,5 @@
-import { BackendDownError, type ErrorCode, HTTP_STATUS, isZeroGError, ZeroGError } from "../errors.ts";
+import { mapDriverError } from "../backends/registry.ts";
+import { type ErrorCode, HTTP_STATUS, isZeroGError, ZeroGError } from "../errors.ts";
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -8,16 +9,15 @@ export interface ErrorBody {
   issues?: unknown;
 }
 
-/** SQLite result codes that mean the store cannot serve now, not that the request is wrong. */
-const UNAVAILABLE_SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY)/;
-
 /** One mapping from anything thrown to a coded error; the only place backend errors become HTTP errors. */
 export function toZeroGError(err: unknown): ZeroGError {
   if (err instanceof ZeroGError) return err;
   const e = err as { code?: unknown; statusCode?: unknown; message?: unknown } | null;
   const code = typeof e?.code === "string" ? e.code : "";
   if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return new ZeroGError("ZEROG_BODY_TOO_LARGE", "request body is too large");
-  if (UNAVAILABLE_SQLITE_CODES.test(code)) return new BackendDownError("sqlite", err);
+  // A backend's own codes (SQLite's busy or I/O errors), mapped by its driver.
+  const mapped = mapDriverError(err);
+  if (mapped) return mapped;
   const status = typeof e?.statusCode === "number" ? e.statusCode : 500;
   if (status >= 400 && status < 500) {
     return new ZeroGError("ZEROG_BAD_REQUEST", typeof e?.message === "string" ? e.message : "bad request");
