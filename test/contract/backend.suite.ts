@@ -240,11 +240,12 @@ export function describeBackend(opts: BackendSuiteOptions): void {
         const killed = makeDocument({ killRequested: true });
         const running = makeDocument({ running: true, state: "running", attempt: 1 });
         const foreign = makeDocument({ jobType: "not_mine" });
-        for (const d of [plain, killed, running, foreign]) await b.createJob(d, PUT);
+        const finished = makeDocument({ state: "finished", resultCode: 200 });
+        for (const d of [plain, killed, running, foreign, finished]) await b.createJob(d, PUT);
         await b.queue.put(Q, queueBodyOf("no-such-job"), PUT);
         const claim = { workerId: "host:svc:1", jobTypes: ["test_job"] };
         const taken = await Promise.all(
-          Array.from({ length: 5 }, () => b.reserveJob?.([Q], { timeoutMs: 1000 }, claim)),
+          Array.from({ length: 6 }, () => b.reserveJob?.([Q], { timeoutMs: 1000 }, claim)),
         );
         const byBody = new Map(taken.map((t) => [t?.entry.body, t]));
 
@@ -266,7 +267,7 @@ export function describeBackend(opts: BackendSuiteOptions): void {
         expect(await b.datastore.read(plain.uuid)).toEqual(p?.document);
         expect((await b.datastore.list({ state: "running" })).map((d) => d.uuid)).toContain(plain.uuid);
 
-        for (const d of [killed, running, foreign]) {
+        for (const d of [killed, running, foreign, finished]) {
           const t = byBody.get(queueBodyOf(d.uuid));
           expect(t?.claimed).toBeUndefined();
           expect(t?.document).toEqual(await b.datastore.read(d.uuid));
