@@ -12,7 +12,6 @@ import { PostgresDatastore } from "../../src/backends/postgres/postgres-datastor
 import { PostgresFleetStore } from "../../src/backends/postgres/postgres-fleet.ts";
 import type { Reserved } from "../../src/contracts/queue.ts";
 import { BackendDownError, isZeroGError } from "../../src/errors.ts";
-import { ManualClock } from "../../src/internal/clock.ts";
 import { makeDocument } from "../helpers/documents.ts";
 import { serviceUrl, uniqueNamespace } from "../helpers/services.ts";
 import { until } from "../helpers/wait.ts";
@@ -56,67 +55,6 @@ describe.skipIf(url === null)("PostgresBackend", () => {
   });
   afterAll(async () => {
     if (adminReady) await admin.end();
-  });
-
-  it("creates document and entry together, the entry id recorded in the document", async () => {
-    const b = await open();
-    const doc = makeDocument();
-    const id = await b.createJob(doc, PUT);
-    expect((await b.datastore.read(doc.uuid))?.value).toEqual({ ...doc, queueJobId: id });
-    const r = await mustReserve(b);
-    expect(r.id).toBe(id);
-  });
-
-  it("creates neither row when the uuid is taken", async () => {
-    const b = await open();
-    const doc = makeDocument();
-    await b.datastore.create(doc);
-    const err = await b.createJob({ ...doc, jobType: "other" }, PUT).catch((e: unknown) => e);
-    expect(isZeroGError(err, "ZEROG_ALREADY_EXISTS")).toBe(true);
-    expect(await b.queue.stats(Q)).toEqual({ queue: Q, ready: 0, delayed: 0, reserved: 0, buried: 0 });
-    expect((await b.datastore.read(doc.uuid))?.value).toEqual(doc);
-  });
-
-  it("settles atomically: a CAS mismatch changes neither the document nor the entry", async () => {
-    const b = await open();
-    const doc = makeDocument();
-    const id = await b.createJob(doc, PUT);
-    const entry = await mustReserve(b);
-    const cur = await b.datastore.read(doc.uuid);
-    if (!cur) throw new Error("document missing");
-    const newer = await b.datastore.replace({ ...cur.value, completeness: 0.5 }, cur.cas);
-    const stale = await b
-      .settle({ ...cur.value, state: "finished" }, cur.cas, entry, { kind: "delete" })
-      .catch((e) => e);
-    expect(isZeroGError(stale, "ZEROG_CAS_MISMATCH")).toBe(true);
-    expect((await b.datastore.read(doc.uuid))?.value.state).toBe("queued");
-    expect((await b.queue.entryStats(id))?.state).toBe("reserved");
-
-    const done = await b.settle({ ...cur.value, completeness: 1, state: "finished" }, newer, entry, { kind: "delete" });
-    expect((await b.datastore.read(doc.uuid))?.cas).toBe(done);
-    expect(await b.queue.entryStats(id)).toBeNull();
-  });
-
-  it("settles with a release, and leaves an entry that is no longer ours alone", async () => {
-    const clock = new ManualClock();
-    const b = await open({ clock });
-    const doc = makeDocument();
-    const id = await b.createJob(doc, { ...PUT, ttrSeconds: 1 });
-    const first = await mustReserve(b);
-    let cur = await b.datastore.read(doc.uuid);
-    if (!cur) throw new Error("document missing");
-    await b.settle({ ...cur.value, state: "delayed" }, cur.cas, first, { kind: "release", delaySeconds: 5 });
-    expect(await b.queue.entryStats(id)).toMatchObject({ state: "delayed", releases: 1 });
-
-    clock.advance(5000);
-    const mine = await mustReserve(b);
-    clock.advance(1500); // the lease runs out and another worker takes the entry over
-    const theirs = await mustReserve(b);
-    cur = await b.datastore.read(doc.uuid);
-    if (!cur) throw new Error("document missing");
-    const cas = await b.settle({ ...cur.value, state: "finished" }, cur.cas, mine, { kind: "delete" });
-    expect((await b.datastore.read(doc.uuid))?.cas).toBe(cas);
-    expect(await b.queue.entryStats(theirs.id)).toMatchObject({ state: "reserved", reserves: 3, timeouts: 1 });
   });
 
   it("batches concurrent creates, replaces and settles, each element with its own answer", async () => {
@@ -165,44 +103,6 @@ describe.skipIf(url === null)("PostgresBackend", () => {
     expect(await b.queue.entryStats(entryOf(2).id)).toMatchObject({ state: "reserved" });
     expect((await b.datastore.read(docs[0]?.uuid ?? ""))?.value.state).toBe("finished");
     expect((await b.datastore.read(docs[2]?.uuid ?? ""))?.value.state).toBe("queued");
-  });
-
-  it("reserveJob reads each entry's document, and starts the run only in the plain case", async () => {
-    const b = await open();
-    const plain = makeDocument();
-    const killed = makeDocument({ killRequested: true });
-    const dead = makeDocument({ running: true, state: "running", attempt: 1 });
-    const foreign = makeDocument({ jobType: "not_mine" });
-    for (const d of [plain, killed, dead, foreign]) await b.createJob(d, PUT);
-    await b.queue.put(Q, JSON.stringify("no-such-job"), PUT);
-    const claim = { workerId: "host:svc:1", jobTypes: ["test_job"] };
-    const taken = await Promise.all(Array.from({ length: 5 }, () => b.reserveJob([Q], { timeoutMs: 1000 }, claim)));
-    const byBody = new Map(taken.map((t) => [t?.entry.body, t]));
-
-    const p = byBody.get(JSON.stringify(plain.uuid));
-    expect(p?.claimed?.undo).toEqual({
-      attempt: 0,
-      running: false,
-      state: "queued",
-      workerId: null,
-      startedAt: null,
-      updatedAt: plain.updatedAt,
-    });
-    expect(p?.document?.value).toMatchObject({ attempt: 1, running: true, state: "running", workerId: claim.workerId });
-    const stored = await b.datastore.read(plain.uuid);
-    expect(stored).toEqual(p?.document);
-    expect((await b.datastore.list({ state: "running" })).map((d) => d.uuid)).toContain(plain.uuid);
-
-    for (const d of [killed, dead, foreign]) {
-      const t = byBody.get(JSON.stringify(d.uuid));
-      expect(t?.claimed).toBeUndefined();
-      expect(t?.document).toEqual(await b.datastore.read(d.uuid));
-      expect(t?.document?.value.attempt).toBe(d.attempt);
-    }
-    // A body naming no document: the entry, for the worker to read (and find nothing).
-    const orphan = byBody.get(JSON.stringify("no-such-job"));
-    expect(orphan?.entry).toBeDefined();
-    expect(orphan?.document).toBeUndefined();
   });
 
   it("wakes a reserver of another instance through NOTIFY, not the poll", async () => {
@@ -288,15 +188,6 @@ describe.skipIf(url === null)("PostgresBackend", () => {
     expect(await b.fleet.takeControl("w1")).toEqual([{ kind: "drain" }]);
     const rows = await sql<{ version: number }>(`SELECT version FROM ${schema}.zerog_migrations ORDER BY version`);
     expect(rows.map((r) => r.version)).toEqual(listMigrations().map((m) => m.version));
-  });
-
-  it("hands 30 entries to 50 concurrent reservers, each to one only", async () => {
-    const b = await open();
-    for (let i = 0; i < 30; i++) await b.createJob(makeDocument(), PUT);
-    const got = await Promise.all(Array.from({ length: 50 }, () => b.queue.reserve([Q], { timeoutMs: 300 })));
-    const ids = got.filter((r): r is Reserved => r !== null).map((r) => r.id);
-    expect(ids).toHaveLength(30);
-    expect(new Set(ids).size).toBe(30);
   });
 
   it("fails fast with BackendDownError when the server is unreachable", async () => {

@@ -13,27 +13,6 @@ describe("sqlite store", () => {
     await store.close();
   });
 
-  it("creates a job and its queue entry together", async () => {
-    store = openSqlite({ path: tempDbPath() });
-    const doc = makeDocument({ queueName: "q" });
-    const entryId = await new SqliteBackend(store).createJob(doc, { priority: 3 });
-    const stored = await store.datastore.read(doc.uuid);
-    expect(stored?.value).toEqual({ ...doc, queueJobId: entryId });
-    expect(await store.queue.entryStats(entryId)).toMatchObject({ queue: "q", state: "ready", priority: 3 });
-    const r = await store.queue.reserve(["q"], { timeoutMs: 0 });
-    expect(r?.body).toBe(queueBodyOf(doc.uuid));
-  });
-
-  it("creates neither when the uuid is taken", async () => {
-    store = openSqlite({ path: tempDbPath() });
-    const doc = makeDocument({ queueName: "q" });
-    const backend = new SqliteBackend(store);
-    await backend.createJob(doc, {});
-    const err = await backend.createJob(doc, {}).catch((e: unknown) => e);
-    expect(isZeroGError(err, "ZEROG_ALREADY_EXISTS")).toBe(true);
-    expect((await store.queue.stats("q")).ready).toBe(1);
-  });
-
   it("wakes a waiting reserver of this process", async () => {
     store = openSqlite({ path: tempDbPath(), pollMs: 60_000 });
     const waiting = store.queue.reserve(["q"], { timeoutMs: 10_000 });
