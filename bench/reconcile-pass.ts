@@ -13,7 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { openBackend } from "../src/backends/open-backend.ts";
 import { SeparateBackend } from "../src/backends/separate-backend.ts";
-import { JobClient } from "../src/job/job-client.ts";
+import { JobClient } from "../src/client/job-client.ts";
 import { JobRegistry } from "../src/job/registry.ts";
 import { freePort, PEER_URLS, reachable } from "./backends.ts";
 import { NoopJob } from "./noop-job.ts";

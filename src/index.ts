@@ -7,6 +7,13 @@ export { MemoryQueue } from "./backends/memory/memory-queue.ts";
 export { type BackendUrls, type OpenBackendOptions, openBackend } from "./backends/open-backend.ts";
 export { registerDriver } from "./backends/registry.ts";
 export { SeparateBackend, type SeparateBackendOptions } from "./backends/separate-backend.ts";
+export {
+  type CreateJobOptions,
+  JobClient,
+  type JobInfo,
+  type JobProgress,
+  type KillResult,
+} from "./client/job-client.ts";
 export type { Backend } from "./contracts/backend.ts";
 export type { Cas, Datastore, IdempotencyClaim, ListCursor, ListJobsQuery, Versioned } from "./contracts/datastore.ts";
 export type {
@@ -42,13 +49,6 @@ export {
   WorkerManager,
 } from "./fleet/worker-manager.ts";
 export { type Clock, ManualClock, systemClock } from "./internal/clock.ts";
-export {
-  type CreateJobOptions,
-  JobClient,
-  type JobInfo,
-  type JobProgress,
-  type KillResult,
-} from "./job/job-client.ts";
 export { JOB_STATUSES, type JobStatus, statusOf } from "./job/job-status.ts";
 export { JobRegistry } from "./job/registry.ts";
 export * from "./job-api.ts";

@@ -1,8 +1,9 @@
 import type { JobDocument } from "../job/document.ts";
+import type { Cas } from "../job/document-store.ts";
 import type { JobStatus } from "../job/job-status.ts";
 
-/** Opaque version token of a stored document (a counter, or Couchbase's CAS). */
-export type Cas = string;
+/** Opaque version token of a stored document (a counter, or Couchbase's CAS); defined beside the `DocumentStore` port. */
+export type { Cas };
 
 export interface Versioned<T> {
   value: T;

@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from "node:util";
-import type { Cas, Datastore } from "../contracts/datastore.ts";
 import { FencedError, isZeroGError, JobNotFoundError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { JobDocument } from "./document.ts";
+import type { Cas, DocumentStore } from "./document-store.ts";
 import type { JobOp } from "./job-ops.ts";
 
 /**
@@ -50,7 +50,7 @@ export interface DocumentWriterOptions {
  * through CAS (coalesced), and on a stale version reloads, checks the fence and re-applies.
  */
 export class DocumentWriter implements JobWriter {
-  readonly #store: Datastore;
+  readonly #store: DocumentStore;
   readonly #opts: DocumentWriterOptions;
   #doc: JobDocument;
   #cas: Cas;
@@ -66,7 +66,7 @@ export class DocumentWriter implements JobWriter {
    */
   #unanswered: unknown = null;
 
-  constructor(store: Datastore, doc: JobDocument, cas: Cas, opts: DocumentWriterOptions) {
+  constructor(store: DocumentStore, doc: JobDocument, cas: Cas, opts: DocumentWriterOptions) {
     this.#store = store;
     this.#doc = doc;
     this.#cas = cas;

@@ -1,8 +1,8 @@
 import type { z } from "zod";
 import { InvalidConfigError, InvalidParamsError, type ParamIssue, UnknownJobTypeError } from "../errors.ts";
-import { scheduleOf } from "../schedule/cron-schedule.ts";
 import type { JobClass } from "./base-job.ts";
 import { BranchTree } from "./branches.ts";
+import { scheduleOf } from "./cron-schedule.ts";
 
 /** Job type names appear in URLs and queue bodies, so keep them URL-safe. */
 const JOB_TYPE_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;

@@ -3,9 +3,9 @@ import { isZeroGError } from "../errors.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import type { Logger } from "../internal/logger.ts";
 import type { JobClass } from "../job/base-job.ts";
+import { type CronSchedule, scheduleOf } from "../job/cron-schedule.ts";
 import { newJobDocument } from "../job/new-document.ts";
 import type { JobRegistry } from "../job/registry.ts";
-import { type CronSchedule, scheduleOf } from "./cron-schedule.ts";
 import { scheduledJobUuid } from "./tick-uuid.ts";
 
 export interface SchedulerOptions {

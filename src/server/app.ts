@@ -1,9 +1,9 @@
 import cors from "@fastify/cors";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { Logger } from "pino";
+import type { JobClient } from "../client/job-client.ts";
 import { ZeroGError } from "../errors.ts";
 import type { WorkerManager } from "../fleet/worker-manager.ts";
-import type { JobClient } from "../job/job-client.ts";
 import { type AuthOptions, registerAuth } from "./auth.ts";
 import { discardBytesFor, refuseOversizedBody } from "./body-limit.ts";
 import type { HealthReport } from "./health.ts";

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { openBackend } from "../backends/open-backend.ts";
+import { JobClient } from "../client/job-client.ts";
 import type { Backend } from "../contracts/backend.ts";
 import { ClosedError } from "../errors.ts";
 import { WorkerManager } from "../fleet/worker-manager.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import { defaultLogger, type Logger } from "../internal/logger.ts";
-import { JobClient } from "../job/job-client.ts";
 import { JobRegistry } from "../job/registry.ts";
 import { Scheduler } from "../schedule/scheduler.ts";
 import { resolveWorkerOptions, type WorkerOptions } from "../worker/options.ts";

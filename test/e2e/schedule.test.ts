@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type Backend, BaseJob, InvalidConfigError, JobRegistry, ManualClock, openBackend, Server, z } from "zerog";
-import { CronSchedule } from "../../src/schedule/cron-schedule.ts";
+import { CronSchedule } from "../../src/job/cron-schedule.ts";
 import { scheduledJobUuid } from "../../src/schedule/tick-uuid.ts";
 import { type RunningCli, runCli, startServe } from "../helpers/cli.ts";
 import { namespacedUrl, serviceUrl } from "../helpers/services.ts";

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { cancelJob } from "../../job/cancel-job.ts";
-import type { JobClient } from "../../job/job-client.ts";
+import { cancelJob } from "../../client/cancel-job.ts";
+import type { JobClient } from "../../client/job-client.ts";
 import { checkedUuid } from "./uuid.ts";
 
 /**

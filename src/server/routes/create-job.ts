@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { JobClient } from "../../job/job-client.ts";
+import type { JobClient } from "../../client/job-client.ts";
 import { createOptionsOf } from "./create-options.ts";
 
 const TOKEN = { config: { guard: "token" } } as const;

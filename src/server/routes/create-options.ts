@@ -1,7 +1,7 @@
 import type { FastifyRequest } from "fastify";
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from "../../client/idempotency.ts";
+import type { CreateJobOptions } from "../../client/job-client.ts";
 import { ZeroGError } from "../../errors.ts";
-import { MAX_IDEMPOTENCY_KEY_LENGTH } from "../../job/idempotency.ts";
-import type { CreateJobOptions } from "../../job/job-client.ts";
 
 /** The longest delay a new job may ask for: a year (beyond it, a schedule is the better tool). */
 const MAX_DELAY_SECONDS = 365 * 24 * 60 * 60;

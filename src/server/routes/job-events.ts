@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import type { JobClient } from "../../client/job-client.ts";
 import { isZeroGError } from "../../errors.ts";
-import type { JobClient } from "../../job/job-client.ts";
 import { diffDocument, formatSse, startCursor } from "../events/job-stream.ts";
 import { JOB_WATCHER_DEFAULTS, JobWatcher, type JobWatcherOptions } from "../events/job-watcher.ts";
 import { checkedUuid } from "./uuid.ts";

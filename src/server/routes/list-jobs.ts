@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
+import type { JobClient } from "../../client/job-client.ts";
 import type { ListCursor } from "../../contracts/datastore.ts";
 import { ZeroGError } from "../../errors.ts";
 import type { JobDocument } from "../../job/document.ts";
-import type { JobClient } from "../../job/job-client.ts";
 import { completenessAtEnd, nextAttemptAt } from "../../job/job-progress.ts";
 import { isJobStatus, JOB_STATUSES, type JobStatus, statusOf } from "../../job/job-status.ts";
 import { UUID_PATTERN } from "./uuid.ts";

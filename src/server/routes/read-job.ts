@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { JobClient } from "../../job/job-client.ts";
+import type { JobClient } from "../../client/job-client.ts";
 import { checkedUuid } from "./uuid.ts";
 
 type UuidRoute = { Params: { uuid: string } };

@@ -2,13 +2,13 @@ import type { Backend } from "../contracts/backend.ts";
 import type { ListJobsQuery } from "../contracts/datastore.ts";
 import { isZeroGError, JobNotFoundError } from "../errors.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
-import type { JobDocument } from "./document.ts";
-import { DocumentWriter } from "./document-writer.ts";
+import type { JobDocument } from "../job/document.ts";
+import { DocumentWriter } from "../job/document-writer.ts";
+import { completenessAtEnd, nextAttemptAt } from "../job/job-progress.ts";
+import { newJobDocument } from "../job/new-document.ts";
+import type { JobRegistry } from "../job/registry.ts";
+import * as t from "../job/transitions.ts";
 import { IDEMPOTENCY_WINDOW_SECONDS, Idempotency } from "./idempotency.ts";
-import { completenessAtEnd, nextAttemptAt } from "./job-progress.ts";
-import { newJobDocument } from "./new-document.ts";
-import type { JobRegistry } from "./registry.ts";
-import * as t from "./transitions.ts";
 
 export interface JobClientOptions {
   /** Queue new jobs are put on. */
@@ -31,7 +31,7 @@ export interface CreateJobOptions {
   priority?: number;
   /**
    * A repeat with the same key (for the same job type) within the idempotency window creates
-   * nothing and answers the first job's uuid (src/job/idempotency.ts).
+   * nothing and answers the first job's uuid (src/client/idempotency.ts).
    */
   idempotencyKey?: string;
 }

@@ -1,5 +1,5 @@
 import { JobFinishedError } from "../errors.ts";
-import { KILLED_BY_USER } from "./document.ts";
+import { KILLED_BY_USER } from "../job/document.ts";
 import type { JobClient } from "./job-client.ts";
 
 /**
