@@ -1,8 +1,7 @@
-import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BaseJob, z } from "zerog";
+import { BaseJob } from "zerog";
 import {
   chromiumPath,
   createJob,
@@ -11,6 +10,7 @@ import {
   launchChromium,
   startDashboardServer,
 } from "../helpers/browser.ts";
+import { PartJob } from "../helpers/part-job.ts";
 import { tempDbPath } from "../helpers/sqlite-temp.ts";
 
 /**
@@ -27,21 +27,6 @@ const LIVE_MS = 10_000;
 const BLUE = "rgb(31, 79, 209)";
 const RED = "rgb(179, 38, 30)";
 const GREY = "rgb(85, 93, 107)";
-
-/** Reaches 36 %, then fails (`fail`), waits to be killed (`wait`) or succeeds (`finish`). */
-class PartJob extends BaseJob<typeof PartJob.schema> {
-  static override jobType = "part";
-  static override schema = z.object({ after: z.enum(["fail", "wait", "finish"]), maxErrors: z.number().default(1) });
-  override get maxErrors() {
-    return this.params.maxErrors;
-  }
-  async run() {
-    await this.setCompleteness(0.36);
-    if (this.params.after === "fail") throw new Error("broke at 36 %");
-    if (this.params.after === "wait") await once(this.signal, "abort");
-    return 200;
-  }
-}
 
 /** Logs an event and a warning of two lines each, then throws an error whose message has two lines too. */
 class MultiLineJob extends BaseJob {

@@ -1,24 +1,10 @@
 import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
-import { BaseJob, Server, z } from "zerog";
+import { Server } from "zerog";
 import { followJob } from "../../src/cli/follow.ts";
 import { formatStatus } from "../../src/cli/jobs.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
-
-/** Reaches 36 %, then fails (`fail`), waits to be killed (`wait`), or finishes. */
-class PartJob extends BaseJob<typeof PartJob.schema> {
-  static override jobType = "part";
-  static override schema = z.object({ after: z.enum(["fail", "wait", "finish"]), maxErrors: z.number().default(1) });
-  override get maxErrors() {
-    return this.params.maxErrors;
-  }
-  async run() {
-    await this.setCompleteness(0.36);
-    if (this.params.after === "fail") throw new Error("broke at 36 %");
-    if (this.params.after === "wait") await once(this.signal, "abort");
-    return 200;
-  }
-}
+import { PartJob } from "../helpers/part-job.ts";
 
 describe("a finished job keeps the completeness it reached; a waiting retry says when it runs", () => {
   const closers: (() => Promise<unknown>)[] = [];
