@@ -152,7 +152,15 @@ export class JobProcess {
   }
 
   #send(msg: ToChild): void {
-    if (this.alive && this.#child.connected) this.#child.send(msg);
+    if (!this.alive || !this.#child.connected) return;
+    // A child that is dying can still look connected: the write then fails (EPIPE), synchronously
+    // or in the callback. Nothing is lost by dropping the message: its exit is recorded by the exit
+    // handler, as for any child that dies.
+    try {
+      this.#child.send(msg, () => undefined);
+    } catch {
+      // Gone between the check and the write: as above.
+    }
   }
 
   #describeExit(): string {
