@@ -4,6 +4,7 @@ import { isZeroGError, JobNotFoundError } from "../errors.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import type { JobDocument } from "../job/document.ts";
 import { DocumentWriter } from "../job/document-writer.ts";
+import { applyOp } from "../job/job-op.ts";
 import { completenessAtEnd, nextAttemptAt } from "../job/job-progress.ts";
 import { newJobDocument } from "../job/new-document.ts";
 import type { JobRegistry } from "../job/registry.ts";
@@ -179,9 +180,9 @@ export class JobClient {
       const doc = read.value;
       if (doc.state === "finished") return "finished";
       const at = new Date(this.#opts.clock.now()).toISOString();
-      t.requestKill()(doc);
+      applyOp(doc, t.requestKill());
       // A waiting job is finished here; its queue entry is dropped when a worker next reserves it.
-      if (!doc.running) t.killedByUser(at)(doc);
+      if (!doc.running) applyOp(doc, t.killedByUser(at));
       doc.updatedAt = at;
       try {
         await store.replace(doc, read.cas);

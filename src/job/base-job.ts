@@ -3,6 +3,7 @@ import type { Clock } from "../internal/clock.ts";
 import { ErrorContinue, ErrorFinish, WarningContinue, WarningFinish } from "./control-flow.ts";
 import { INTERNAL_ERROR, type JobDocument, NO_RESULT } from "./document.ts";
 import type { JobWriter } from "./document-writer.ts";
+import type { JobCodeOp } from "./job-op.ts";
 import * as t from "./transitions.ts";
 
 /** A zod schema for a job's params: an object schema in practice. */
@@ -160,8 +161,8 @@ export abstract class BaseJob<S extends ParamsSchema = ParamsSchema> {
     return this.errorCount >= this.maxErrors ? INTERNAL_ERROR : NO_RESULT;
   }
 
-  #change(m: (d: JobDocument) => void): void {
-    this.#ctx.writer.mutate(m);
+  #change(op: JobCodeOp): void {
+    this.#ctx.writer.mutate(op);
   }
   #now(): string {
     return new Date(this.#ctx.clock.now()).toISOString();

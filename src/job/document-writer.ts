@@ -3,20 +3,14 @@ import { FencedError, isZeroGError, JobNotFoundError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { JobDocument } from "./document.ts";
 import type { Cas, DocumentStore } from "./document-store.ts";
-import type { JobOp } from "./job-ops.ts";
-
-/**
- * A change to a job document; re-applied to a fresh copy when another writer got there first.
- * The ones job code makes carry their `op`, so they can cross a process boundary.
- */
-export type Mutation = ((doc: JobDocument) => void) & { readonly op?: JobOp };
+import { applyOp, type JobOp } from "./job-op.ts";
 
 /** What a job instance writes through: the worker's DocumentWriter, or a child process's link to it. */
 export interface JobWriter {
-  /** The document as this run sees it, every mutation applied. */
+  /** The document as this run sees it, every op applied. */
   readonly doc: JobDocument;
-  /** Applies `m` now and has it persisted; throws once this run has been superseded or stopped. */
-  mutate(m: Mutation): void;
+  /** Applies `op` now and has it persisted; throws once this run has been superseded or stopped. */
+  mutate(op: JobOp): void;
 }
 
 /** How a write reaches the store: the datastore's `replace`, or a backend call that does more in the same transaction. */
@@ -46,7 +40,7 @@ export interface DocumentWriterOptions {
 }
 
 /**
- * The one place a job's document is written: applies mutations locally at once, persists them
+ * The one place a job's document is written: applies ops locally at once, persists them
  * through CAS (coalesced), and on a stale version reloads, checks the fence and re-applies.
  */
 export class DocumentWriter implements JobWriter {
@@ -54,8 +48,8 @@ export class DocumentWriter implements JobWriter {
   readonly #opts: DocumentWriterOptions;
   #doc: JobDocument;
   #cas: Cas;
-  /** Mutations applied locally but not yet confirmed written. */
-  #unsaved: Mutation[] = [];
+  /** Ops applied locally but not yet confirmed written. */
+  #unsaved: JobOp[] = [];
   #timer: NodeJS.Timeout | null = null;
   #inflight: Promise<void> | null = null;
   #fenced: FencedError | null = null;
@@ -73,7 +67,7 @@ export class DocumentWriter implements JobWriter {
     this.#opts = opts;
   }
 
-  /** The local copy, with every mutation applied; change it only through `mutate`. */
+  /** The local copy, with every op applied; change it only through `mutate`. */
   get doc(): JobDocument {
     return this.#doc;
   }
@@ -90,11 +84,11 @@ export class DocumentWriter implements JobWriter {
     return this.#fenced;
   }
 
-  /** Applies `m` now and schedules its write; throws FencedError once this run has been superseded. */
-  mutate(m: Mutation): void {
+  /** Applies `op` now and schedules its write; throws FencedError once this run has been superseded. */
+  mutate(op: JobOp): void {
     if (this.#fenced) throw this.#fenced;
-    m(this.#doc);
-    this.#unsaved.push(m);
+    applyOp(this.#doc, op);
+    this.#unsaved.push(op);
     if (this.#opts.flushIntervalMs === null) return;
     this.#timer ??= setTimeout(() => {
       this.#timer = null;
@@ -104,13 +98,13 @@ export class DocumentWriter implements JobWriter {
     }, this.#opts.flushIntervalMs);
   }
 
-  /** Applies `m` and writes everything unsaved before resolving (through `write` when given). */
-  async commit(m: Mutation, write?: DocumentWrite): Promise<void> {
-    this.mutate(m);
+  /** Applies `op` and writes everything unsaved before resolving (through `write` when given). */
+  async commit(op: JobOp, write?: DocumentWrite): Promise<void> {
+    this.mutate(op);
     await this.flush(write);
   }
 
-  /** Writes every unsaved mutation; one write at a time per job. */
+  /** Writes every unsaved op; one write at a time per job. */
   async flush(write?: DocumentWrite): Promise<void> {
     if (this.#timer) {
       clearTimeout(this.#timer);
@@ -181,7 +175,7 @@ export class DocumentWriter implements JobWriter {
     }
     this.#doc = fresh.value;
     this.#cas = fresh.cas;
-    for (const m of this.#unsaved) m(this.#doc);
+    for (const op of this.#unsaved) applyOp(this.#doc, op);
     return false;
   }
 }

@@ -1,74 +1,39 @@
-import { type JobDocument, KILLED_BY_USER } from "./document.ts";
-import type { Mutation } from "./document-writer.ts";
-import type { JobOp } from "./job-ops.ts";
+import { type JobCodeOp, type JobOp, startRunFields } from "./job-op.ts";
 
 /**
- * Every change to a job document, named. Log entries carry their timestamp from creation so
- * re-applying a mutation after a CAS conflict records the same entry.
+ * Every change to a job document, named: each returns the op, applied by `applyOp` (and
+ * persisted by a DocumentWriter). Log entries take their timestamp here, once.
  */
 
-const clamp01 = (x: number): number => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
-
-/** A mutation job code may make, carrying its op so it can be sent from a child process. */
-function withOp(op: JobOp, apply: (doc: JobDocument) => void): Mutation {
-  return Object.assign(apply, { op });
+export function addEvent(msg: string, at: string): JobCodeOp {
+  return { op: "addEvent", msg, at };
 }
 
-export function addEvent(msg: string, at: string): Mutation {
-  const entry = { timeStamp: at, msg };
-  return withOp({ op: "addEvent", msg, at }, (d) => {
-    d.events.push(entry);
-  });
-}
-
-export function addWarning(msg: string, at: string): Mutation {
-  const entry = { timeStamp: at, msg };
-  return withOp({ op: "addWarning", msg, at }, (d) => {
-    d.warnings.push(entry);
-  });
+export function addWarning(msg: string, at: string): JobCodeOp {
+  return { op: "addWarning", msg, at };
 }
 
 /** Records an error; errors count towards `maxErrors`. */
-export function addError(errorCode: number, msg: string, at: string): Mutation {
-  const entry = { timeStamp: at, msg, errorCode };
-  return withOp({ op: "addError", errorCode, msg, at }, (d) => {
-    d.errors.push(entry);
-    d.errorCount += 1;
-  });
+export function addError(errorCode: number, msg: string, at: string): JobCodeOp {
+  return { op: "addError", errorCode, msg, at };
 }
 
-export function setCompleteness(x: number): Mutation {
-  const v = clamp01(x);
-  return withOp({ op: "setCompleteness", x: v }, (d) => {
-    d.completeness = v;
-  });
+/** Sets completeness, clamped to 0..1. */
+export function setCompleteness(x: number): JobCodeOp {
+  return { op: "setCompleteness", x };
 }
 
-export function addToCompleteness(delta: number, ticks = 0): Mutation {
-  return withOp({ op: "addToCompleteness", delta, ticks }, (d) => {
-    d.completeness = clamp01(d.completeness + delta);
-    d.tickcount += ticks;
-  });
+/** Adds to completeness (clamped to 0..1) and counts `ticks`. */
+export function addToCompleteness(delta: number, ticks = 0): JobCodeOp {
+  return { op: "addToCompleteness", delta, ticks };
 }
 
-export function setTickValue(v: number): Mutation {
-  return withOp({ op: "setTickValue", v }, (d) => {
-    d.tickval = v;
-  });
+export function setTickValue(v: number): JobCodeOp {
+  return { op: "setTickValue", v };
 }
 
-export function setData(data: unknown): Mutation {
-  return withOp({ op: "setData", data }, (d) => {
-    d.data = data;
-  });
-}
-
-/**
- * What a new run sets besides `attempt`; a backend that claims in its reserve statement
- * (Backend.reserveJob) writes exactly these, so the two ways of starting a run cannot drift.
- */
-export function startRunFields(workerId: string, at: string) {
-  return { running: true, state: "running", workerId, startedAt: at } as const satisfies Partial<JobDocument>;
+export function setData(data: unknown): JobCodeOp {
+  return { op: "setData", data };
 }
 
 /**
@@ -81,49 +46,27 @@ export function reserveStartFields(workerId: string, nowMs: number) {
 }
 
 /** A worker takes the job: a new attempt begins, and `running` says so until the run ends. */
-export function startRun(attempt: number, workerId: string, at: string): Mutation {
-  const fields = startRunFields(workerId, at);
-  return (d) => {
-    Object.assign(d, fields);
-    d.attempt = attempt;
-  };
+export function startRun(attempt: number, workerId: string, at: string): JobOp {
+  return { op: "startRun", attempt, workerId, at };
 }
 
 /** The job is done for good with `resultCode`. */
-export function finish(resultCode: number, at: string): Mutation {
-  return (d) => {
-    d.running = false;
-    d.state = "finished";
-    d.resultCode = resultCode;
-    d.completenessAtEnd = d.completeness;
-    d.completeness = 1;
-    d.finishedAt = at;
-  };
+export function finish(resultCode: number, at: string): JobOp {
+  return { op: "finish", resultCode, at };
 }
 
 /** The job goes back to its queue to run again after `delaySeconds`, counted from `at`. */
-export function requeue(delaySeconds: number, at: string): Mutation {
+export function requeue(delaySeconds: number, at: string): JobOp {
   const due = delaySeconds > 0 ? new Date(Date.parse(at) + delaySeconds * 1000).toISOString() : null;
-  return (d) => {
-    d.running = false;
-    d.state = due ? "delayed" : "queued";
-    d.nextAttemptAt = due;
-  };
+  return { op: "requeue", nextAttemptAt: due };
 }
 
 /** A user asks to kill the job; a running one is stopped by its worker, which then records `killedByUser`. */
-export function requestKill(): Mutation {
-  return (d) => {
-    d.killRequested = true;
-  };
+export function requestKill(): JobOp {
+  return { op: "requestKill" };
 }
 
 /** Row 8 of the outcome table (docs/job-states.md): error 410 "Killed by user", finished with result 410. */
-export function killedByUser(at: string): Mutation {
-  const error = addError(KILLED_BY_USER, "Killed by user", at);
-  const done = finish(KILLED_BY_USER, at);
-  return (d) => {
-    error(d);
-    done(d);
-  };
+export function killedByUser(at: string): JobOp {
+  return { op: "killedByUser", at };
 }

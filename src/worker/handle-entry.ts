@@ -11,7 +11,8 @@ import { backoffMs } from "../internal/backoff.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { JobClass } from "../job/base-job.ts";
 import { INTERNAL_ERROR, type JobDocument, KILLED_BY_USER, NO_RESULT } from "../job/document.ts";
-import { type DocumentWrite, DocumentWriter, type Mutation } from "../job/document-writer.ts";
+import { type DocumentWrite, DocumentWriter } from "../job/document-writer.ts";
+import type { JobOp } from "../job/job-op.ts";
 import type { JobRegistry } from "../job/registry.ts";
 import * as t from "../job/transitions.ts";
 import type { WorkerEventMap } from "./events.ts";
@@ -107,7 +108,7 @@ export async function handleEntry(
     const out = writer(report.doc, report.cas, attempt);
     const killed = abort.signal.reason instanceof KilledByUserError || report.doc.killRequested;
     const action = killed ? killOutcome(out, isoNow(ctx)) : recordOutcome(report, out, jobClass, ctx, isoNow(ctx));
-    await recordAndSettle(out, () => undefined, entry, action, ctx, { untilWritten: true });
+    await recordAndSettle(out, null, entry, action, ctx, { untilWritten: true });
   } finally {
     heartbeat.stop();
     untrack?.();
@@ -257,7 +258,7 @@ function killOutcome(out: DocumentWriter, at: string): EntryAction {
  */
 async function recordAndSettle(
   w: DocumentWriter,
-  m: Mutation,
+  m: JobOp | null,
   entry: Reserved,
   action: EntryAction,
   ctx: EntryContext,
@@ -268,19 +269,18 @@ async function recordAndSettle(
   if (settled) emitSettled(ctx, w.doc, action);
 }
 
-/** Writes `m` and everything pending; false when a newer attempt owns the job (nothing more may be written). */
+/** Writes `m` (when given) and everything pending; false when a newer attempt owns the job (nothing more may be written). */
 async function commitOrFenced(
   w: DocumentWriter,
-  m: Mutation,
+  m: JobOp | null,
   ctx: EntryContext,
   write?: DocumentWrite,
   retry?: (flush: () => Promise<void>) => Promise<void>,
 ): Promise<boolean> {
   try {
-    if (retry) {
-      w.mutate(m);
-      await retry(() => w.flush(write));
-    } else await w.commit(m, write);
+    if (m) w.mutate(m);
+    if (retry) await retry(() => w.flush(write));
+    else await w.flush(write);
     return true;
   } catch (err) {
     if (!isZeroGError(err, "ZEROG_FENCED")) throw err;

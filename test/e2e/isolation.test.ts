@@ -46,6 +46,20 @@ describe("jobs in child processes", () => {
     expect(pids[1]).not.toBe(pids[2]);
   });
 
+  it("refuses changes job code may not make when a job writes them to its IPC channel itself", async () => {
+    const { server: s, watcher } = await start({ recycleAfterJobs: 1 });
+    const doc = await run(s, watcher, "forge");
+    expect(doc.resultCode).toBe(200);
+    expect(doc.attempt).toBe(1);
+    expect(doc.killRequested).toBe(false);
+    expect(msgs(doc.events)).toContain("forged");
+    expect(msgs(doc.warnings)).toEqual(
+      ["finish", "startRun", "requestKill", "addEvent"].map(
+        (op) => `a job process sent a change it may not make (${op}); ignored`,
+      ),
+    );
+  });
+
   it("gives each job a fresh process with recycleAfterJobs 1 (one job per process)", async () => {
     const { server: s, watcher } = await start({ recycleAfterJobs: 1 });
     const pids = new Set<number>();

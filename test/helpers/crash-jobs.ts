@@ -72,5 +72,26 @@ export class StubbornJob extends BaseJob<typeof StubbornJob.schema> {
   }
 }
 
-export const CRASH_JOBS = [PidJob, ExitJob, TimerThrowJob, HogJob, SpinJob, StubbornJob];
+/**
+ * Writes straight to its IPC channel, as the worker's own messages look, changes job code may
+ * not make: a finish, a new attempt, a kill request, and an op with a field of the wrong type.
+ */
+export class ForgeJob extends BaseJob {
+  static override jobType = "forge";
+  async run() {
+    const at = new Date().toISOString();
+    const ops = [
+      { op: "finish", resultCode: 299, at },
+      { op: "startRun", attempt: 99, workerId: "forger", at },
+      { op: "requestKill" },
+      { op: "addEvent", msg: 5, at },
+    ];
+    // The run's id is not given to job code; a fresh process's first run is 1, so cover a few.
+    for (let runId = 1; runId <= 20; runId++) process.send?.({ t: "ops", runId, ops });
+    await this.logInfo("forged");
+    return 200;
+  }
+}
+
+export const CRASH_JOBS = [PidJob, ExitJob, TimerThrowJob, HogJob, SpinJob, StubbornJob, ForgeJob];
 export const CRASH_JOBS_MODULE = fileURLToPath(import.meta.url);

@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
 import { InvalidConfigError } from "../../errors.ts";
 import type { JobDocument } from "../../job/document.ts";
-import type { JobOp } from "../../job/job-ops.ts";
+import type { JobCodeOp } from "../../job/job-op.ts";
 import type { FromChild, RunResult, ToChild } from "./protocol.ts";
 
 export interface JobProcessOptions {
@@ -111,7 +111,10 @@ export class JobProcess {
    * Runs one job; `onOps` gets the job's changes as they come. Resolves when the child answers
    * or dies; `abort(reason)` passes the job's signal on.
    */
-  run(doc: JobDocument, onOps: (ops: JobOp[]) => void): { ended: Promise<ProcessRunEnd>; abort(reason: string): void } {
+  run(
+    doc: JobDocument,
+    onOps: (ops: JobCodeOp[]) => void,
+  ): { ended: Promise<ProcessRunEnd>; abort(reason: string): void } {
     const runId = ++this.#runId;
     this.jobsRun++;
     const ended = new Promise<ProcessRunEnd>((resolve) => {

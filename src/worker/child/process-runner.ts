@@ -1,5 +1,6 @@
 import { InvalidConfigError, isZeroGError } from "../../errors.ts";
-import { mutationOf } from "../../job/job-ops.ts";
+import { isJobCodeOp } from "../../job/job-op.ts";
+import * as t from "../../job/transitions.ts";
 import { flushRun, type RunWriterOptions, runWriter } from "../run-writer.ts";
 import type { JobRunner, RunReport, RunRequest } from "../runner.ts";
 import { childEntry } from "./child-entry.ts";
@@ -70,7 +71,8 @@ export class ProcessRunner implements JobRunner {
     const end = await this.#runIn(proc, req, (ops) => {
       for (const op of ops) {
         try {
-          writer.mutate(mutationOf(op));
+          // The job's own code speaks on this channel: only the changes job code may make get through.
+          writer.mutate(isJobCodeOp(op) ? op : refused(op, this.#opts));
         } catch {
           // Fenced off: the run has been told to stop, and nothing more of it is recorded.
         }
@@ -184,4 +186,13 @@ export class ProcessRunner implements JobRunner {
     );
     return started;
   }
+}
+
+/** What is recorded instead of a change a job process may not make (a finish, a new attempt, garbage). */
+function refused(op: unknown, o: RunWriterOptions): ReturnType<typeof t.addWarning> {
+  const name = typeof op === "object" && op !== null && "op" in op ? String(op.op).slice(0, 40) : typeof op;
+  return t.addWarning(
+    `a job process sent a change it may not make (${name}); ignored`,
+    new Date(o.clock.now()).toISOString(),
+  );
 }

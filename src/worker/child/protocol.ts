@@ -1,6 +1,6 @@
 import type { ThrownError } from "../../job/control-flow.ts";
 import type { JobDocument } from "../../job/document.ts";
-import type { JobOp } from "../../job/job-ops.ts";
+import type { JobCodeOp } from "../../job/job-op.ts";
 
 /**
  * Messages between a worker and its job processes (Node IPC, structured clone). One run at a
@@ -19,7 +19,7 @@ export type FromChild =
   | { t: "ready"; jobTypes: string[]; rss: number }
   | { t: "failed"; message: string }
   /** Changes job code made, in order. */
-  | { t: "ops"; runId: number; ops: JobOp[] }
+  | { t: "ops"; runId: number; ops: JobCodeOp[] }
   | { t: "done"; runId: number; result: RunResult; rss: number };
 
 /** What `run()` did: the value it returned (made cloneable), or what it threw. */

@@ -1,6 +1,6 @@
 import type { JobDocument } from "../../job/document.ts";
-import type { JobWriter, Mutation } from "../../job/document-writer.ts";
-import type { JobOp } from "../../job/job-ops.ts";
+import type { JobWriter } from "../../job/document-writer.ts";
+import { applyOp, isJobCodeOp, type JobCodeOp, type JobOp } from "../../job/job-op.ts";
 
 /**
  * A job process's writer: applies each change to its copy of the document at once (so the job
@@ -9,19 +9,19 @@ import type { JobOp } from "../../job/job-ops.ts";
  */
 export class RemoteWriter implements JobWriter {
   readonly doc: JobDocument;
-  readonly #send: (ops: JobOp[]) => void;
-  #pending: JobOp[] = [];
+  readonly #send: (ops: JobCodeOp[]) => void;
+  #pending: JobCodeOp[] = [];
 
-  constructor(doc: JobDocument, send: (ops: JobOp[]) => void) {
+  constructor(doc: JobDocument, send: (ops: JobCodeOp[]) => void) {
     this.doc = doc;
     this.#send = send;
   }
 
-  mutate(m: Mutation): void {
-    if (!m.op) throw new Error("this change cannot be made from a job process");
-    m(this.doc);
+  mutate(op: JobOp): void {
+    if (!isJobCodeOp(op)) throw new Error(`a job process cannot make the change "${op.op}"`);
+    applyOp(this.doc, op);
     if (this.#pending.length === 0) queueMicrotask(() => this.flush());
-    this.#pending.push(m.op);
+    this.#pending.push(op);
   }
 
   /** Sends what is pending; called at the end of a run too, before its result. */
