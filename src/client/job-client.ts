@@ -159,13 +159,15 @@ export class JobClient {
     const read = await this.#backend.datastore.read(uuid);
     if (!read) throw new JobNotFoundError(uuid);
     const jobClass = this.#registry.get(read.value.jobType);
-    if (!jobClass) return read.value.data;
+    // A type this server does not know, or params its schema no longer accepts: what was stored.
+    const params = jobClass?.schema.safeParse(read.value.params);
+    if (!jobClass || !params?.success) return read.value.data;
     const writer = new DocumentWriter(this.#backend.datastore, read.value, read.cas, {
       attempt: read.value.attempt,
       clock: this.#opts.clock,
       flushIntervalMs: null,
     });
-    return new jobClass({ writer, signal: NEVER, clock: this.#opts.clock }).getData() ?? {};
+    return new jobClass({ writer, params: params.data, signal: NEVER, clock: this.#opts.clock }).getData() ?? {};
   }
 
   /**

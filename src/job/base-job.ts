@@ -12,6 +12,8 @@ export type ParamsSchema = z.ZodType<Record<string, unknown>, Record<string, unk
 /** What the worker gives a job instance; users never build one. */
 export interface JobContext {
   writer: JobWriter;
+  /** The document's params as the class's schema parsed them (defaults applied): `this.params`. */
+  params: Record<string, unknown>;
   /** Fires when the job is killed, fenced off, or the worker shuts down. */
   signal: AbortSignal;
   clock: Clock;
@@ -66,7 +68,8 @@ export abstract class BaseJob<S extends ParamsSchema = ParamsSchema> {
     const doc = ctx.writer.doc;
     this.uuid = doc.uuid;
     this.jobType = doc.jobType;
-    this.params = doc.params as z.output<S>;
+    // The worker parsed them with this class's schema, so they are its output type.
+    this.params = ctx.params as z.output<S>;
     this.signal = ctx.signal;
   }
 

@@ -64,7 +64,7 @@ export async function handleEntry(
     if (fast?.claimed && fast.document) return handleUnloadable(entry, await undoClaim(loaded, fast, ctx), ctx);
     return handleUnloadable(entry, loaded, ctx);
   }
-  const { jobClass, doc } = loaded;
+  const { jobClass, doc, params } = loaded;
   const writer = (d: typeof doc, cas: string, attempt: number): DocumentWriter =>
     new DocumentWriter(datastore, d, cas, { attempt, clock: ctx.clock, flushIntervalMs: null });
 
@@ -95,7 +95,7 @@ export async function handleEntry(
     );
     let report: RunReport;
     try {
-      report = await ctx.runner.run({ jobClass, doc: started.doc, cas: started.cas, attempt, abort });
+      report = await ctx.runner.run({ jobClass, params, doc: started.doc, cas: started.cas, attempt, abort });
     } finally {
       killWatch.stop();
       unlink();
@@ -107,7 +107,7 @@ export async function handleEntry(
     }
     const out = writer(report.doc, report.cas, attempt);
     const killed = abort.signal.reason instanceof KilledByUserError || report.doc.killRequested;
-    const action = killed ? killOutcome(out, isoNow(ctx)) : recordOutcome(report, out, jobClass, ctx, isoNow(ctx));
+    const action = killed ? killOutcome(out, isoNow(ctx)) : recordOutcome(report, out, loaded, ctx, isoNow(ctx));
     await recordAndSettle(out, null, entry, action, ctx, { untilWritten: true });
   } finally {
     heartbeat.stop();
@@ -122,7 +122,7 @@ export async function handleEntry(
  */
 async function startAttempt(
   entry: Reserved,
-  { jobClass, doc, cas }: Extract<LoadedJob, { kind: "loaded" }>,
+  { jobClass, doc, cas, params }: Extract<LoadedJob, { kind: "loaded" }>,
   ctx: EntryContext,
   retried: boolean,
 ): Promise<{ doc: JobDocument; cas: Cas; attempt: number } | null> {
@@ -161,7 +161,7 @@ async function startAttempt(
     }
     // The previous run never recorded an outcome: its process died (crash, OOM, kill -9).
     claim.mutate(t.addError(INTERNAL_ERROR, "job was killed", isoNow(ctx)));
-    const decision = new jobClass({ writer: claim, signal: NEVER, clock: ctx.clock }).continueRunning();
+    const decision = new jobClass({ writer: claim, params, signal: NEVER, clock: ctx.clock }).continueRunning();
     if (decision !== NO_RESULT) {
       logFor(ctx, doc).warn({ resultCode: decision }, "previous run was killed; finishing");
       await recordAndSettle(
@@ -205,7 +205,7 @@ async function undoClaim(
 function recordOutcome(
   report: Exclude<RunReport, { kind: "fenced" }>,
   out: DocumentWriter,
-  jobClass: JobClass,
+  { jobClass, params }: { jobClass: JobClass; params: Record<string, unknown> },
   ctx: EntryContext,
   at: string,
 ): EntryAction {
@@ -238,7 +238,7 @@ function recordOutcome(
     // errorContinue / warningContinue were recorded by the job; any other exception is recorded here.
     out.mutate(t.addError(INTERNAL_ERROR, report.error.stack, at));
   }
-  const decision = new jobClass({ writer: out, signal: NEVER, clock: ctx.clock }).continueRunning();
+  const decision = new jobClass({ writer: out, params, signal: NEVER, clock: ctx.clock }).continueRunning();
   if (decision !== NO_RESULT) return finishWith(decision);
   out.mutate(t.addEvent(report.kind === "died" ? "Killed - restarting" : "Error - restarting", at));
   return requeueAfter(ctx.options.errorRetryDelaySeconds);

@@ -18,7 +18,7 @@ export class InlineRunner implements JobRunner {
     let result: { ok: true; value: unknown } | { ok: false; error: unknown };
     let job: InstanceType<RunRequest["jobClass"]> | undefined;
     try {
-      job = new req.jobClass({ writer, signal, clock: this.#opts.clock });
+      job = new req.jobClass({ writer, params: req.params, signal, clock: this.#opts.clock });
       result = { ok: true, value: await job.run() };
     } catch (error) {
       result = { ok: false, error };

@@ -5,7 +5,8 @@ import type { JobDocument } from "../job/document.ts";
 import type { JobRegistry } from "../job/registry.ts";
 
 export type LoadedJob =
-  | { kind: "loaded"; jobClass: JobClass; doc: JobDocument; cas: Cas }
+  /** `params`: the stored params as the class's schema parses them now, what the job gets. */
+  | { kind: "loaded"; jobClass: JobClass; doc: JobDocument; cas: Cas; params: Record<string, unknown> }
   /** `stored` is set when a readable document exists (unknown type, params that no longer validate). */
   | { kind: "unloadable"; reason: string; stored?: { doc: JobDocument; cas: Cas } };
 
@@ -48,7 +49,7 @@ export async function loadJob(
     const reason = `job ${uuid}: params no longer match the schema (${params.error.message})`;
     return { kind: "unloadable", reason, stored: { doc, cas: read.cas } };
   }
-  return { kind: "loaded", jobClass, doc, cas: read.cas };
+  return { kind: "loaded", jobClass, doc, cas: read.cas, params: params.data };
 }
 
 function isDocumentShape(doc: unknown): doc is JobDocument {

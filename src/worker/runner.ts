@@ -5,6 +5,8 @@ import type { JobDocument } from "../job/document.ts";
 
 export interface RunRequest {
   jobClass: JobClass;
+  /** The params as `jobClass.schema` parsed them for this run; the job's `this.params`. */
+  params: Record<string, unknown>;
   /** The document as claimed for this run (`running` true, `attempt` this run's). */
   doc: JobDocument;
   cas: Cas;

@@ -26,7 +26,7 @@ process.on("message", (msg: ToChild) => {
       );
       return;
     case "run":
-      void run(msg.runId, msg.doc);
+      void run(msg.runId, msg.doc, msg.params);
       return;
     case "abort":
       if (current?.runId === msg.runId) current.abort.abort(new Error(msg.reason));
@@ -59,7 +59,7 @@ async function init(modules: string[]): Promise<string[]> {
   return registry.types();
 }
 
-async function run(runId: number, doc: RemoteWriter["doc"]): Promise<void> {
+async function run(runId: number, doc: RemoteWriter["doc"], params: Record<string, unknown>): Promise<void> {
   const abort = new AbortController();
   current = { runId, abort };
   const writer = new RemoteWriter(doc, (ops) => send({ t: "ops", runId, ops }));
@@ -68,7 +68,7 @@ async function run(runId: number, doc: RemoteWriter["doc"]): Promise<void> {
   try {
     const jobClass: JobClass | undefined = registry?.get(doc.jobType);
     if (!jobClass) throw new Error(`job type '${doc.jobType}' is not in this process's job modules`);
-    job = new jobClass({ writer, signal: abort.signal, clock: systemClock });
+    job = new jobClass({ writer, params, signal: abort.signal, clock: systemClock });
     result = { ok: true, value: cloneable(await job.run()) };
   } catch (error) {
     result = { ok: false, error: describeThrown(error) };

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
 import { InvalidConfigError } from "../../errors.ts";
+import { describeThrown } from "../../job/control-flow.ts";
 import type { JobDocument } from "../../job/document.ts";
 import type { JobCodeOp } from "../../job/job-op.ts";
 import type { FromChild, RunResult, ToChild } from "./protocol.ts";
@@ -113,6 +114,7 @@ export class JobProcess {
    */
   run(
     doc: JobDocument,
+    params: Record<string, unknown>,
     onOps: (ops: JobCodeOp[]) => void,
   ): { ended: Promise<ProcessRunEnd>; abort(reason: string): void } {
     const runId = ++this.#runId;
@@ -127,11 +129,12 @@ export class JobProcess {
       };
       this.#onExit = () => resolve({ kind: "died", reason: `its process ${this.#describeExit()}` });
       if (!this.alive) this.#onExit();
+      const unsent = this.#send({ t: "run", runId, doc, params });
+      if (unsent) resolve({ kind: "done", result: { ok: false, error: describeThrown(unsent) } });
     }).finally(() => {
       this.#onMessage = null;
       this.#onExit = null;
     });
-    this.#send({ t: "run", runId, doc });
     return { ended, abort: (reason) => this.#send({ t: "abort", runId, reason }) };
   }
 
@@ -154,16 +157,21 @@ export class JobProcess {
     return this.#exited;
   }
 
-  #send(msg: ToChild): void {
-    if (!this.alive || !this.#child.connected) return;
+  /** Sends `msg`; returns why not when it cannot be serialized (params a job process cannot receive). */
+  #send(msg: ToChild): Error | null {
+    if (!this.alive || !this.#child.connected) return null;
     // A child that is dying can still look connected: the write then fails (EPIPE), synchronously
     // or in the callback. Nothing is lost by dropping the message: its exit is recorded by the exit
     // handler, as for any child that dies.
     try {
       this.#child.send(msg, () => undefined);
-    } catch {
-      // Gone between the check and the write: as above.
+    } catch (err) {
+      // A channel that is gone fails with a code (EPIPE, ERR_IPC_CHANNEL_CLOSED): as above. A value
+      // that cannot be serialized ("could not be cloned") fails without one.
+      if (err instanceof Error && !("code" in err))
+        return new Error(`the params as the schema parsed them cannot be sent to a job process: ${err.message}`);
     }
+    return null;
   }
 
   #describeExit(): string {

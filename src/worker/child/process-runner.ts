@@ -106,9 +106,9 @@ export class ProcessRunner implements JobRunner {
   }
 
   /** Passes the run's signal on; kills the process when the job ignores it or runs past its limit. */
-  async #runIn(proc: JobProcess, req: RunRequest, onOps: Parameters<JobProcess["run"]>[1]): Promise<ProcessRunEnd> {
+  async #runIn(proc: JobProcess, req: RunRequest, onOps: Parameters<JobProcess["run"]>[2]): Promise<ProcessRunEnd> {
     const o = this.#opts;
-    const run = proc.run(req.doc, onOps);
+    const run = proc.run(req.doc, req.params, onOps);
     const timers: NodeJS.Timeout[] = [];
     const onAbort = (): void => {
       const reason = req.abort.signal.reason;

@@ -9,7 +9,8 @@ import type { JobCodeOp } from "../../job/job-op.ts";
 export type ToChild =
   /** Load these job modules; answered with `ready` or `failed`. */
   | { t: "init"; modules: string[] }
-  | { t: "run"; runId: number; doc: JobDocument }
+  /** `params`: the document's params as the worker's schema parsed them. */
+  | { t: "run"; runId: number; doc: JobDocument; params: Record<string, unknown> }
   /** The run's signal fires (kill, fencing, shutdown); the process is killed if it does not stop. */
   | { t: "abort"; runId: number; reason: string }
   /** Finish up and exit (recycling). */
