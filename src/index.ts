@@ -1,10 +1,11 @@
 /** ZeroG: public exports only. Job modules' part (BaseJob, z, result codes, control flow) is also `zerog/job`. */
 
-export { DEFAULT_BACKEND_URL } from "./backends/backend-url.ts";
+export { type BackendUrls, DEFAULT_BACKEND_URL } from "./backends/backend-url.ts";
+export { type BackendCapabilities, backendCapabilities } from "./backends/capabilities.ts";
 export { MemoryDatastore } from "./backends/memory/memory-datastore.ts";
 export { MemoryFleetStore } from "./backends/memory/memory-fleet.ts";
 export { MemoryQueue } from "./backends/memory/memory-queue.ts";
-export { type BackendUrls, type OpenBackendOptions, openBackend } from "./backends/open-backend.ts";
+export { type OpenBackendOptions, openBackend } from "./backends/open-backend.ts";
 export { registerDriver } from "./backends/registry.ts";
 export { SeparateBackend, type SeparateBackendOptions } from "./backends/separate-backend.ts";
 export {

@@ -19,3 +19,11 @@ export const DEFAULT_BACKEND_URL = "sqlite:./zerog.db";
 export function parseBackendUrl(url: string): BackendUrl {
   return resolveUrl(url).config as BackendUrl;
 }
+
+/** The URLs of a backend's two halves. */
+export interface BackendUrls {
+  /** @defaultValue "sqlite:./zerog.db" */
+  datastore?: string;
+  /** @defaultValue "sqlite:./zerog.db" */
+  queue?: string;
+}

@@ -2,17 +2,11 @@ import type { Backend } from "../contracts/backend.ts";
 import type { DatastoreHalf, DriverOpenOptions, QueueHalf } from "../contracts/driver.ts";
 import { InvalidConfigError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
-import { DEFAULT_BACKEND_URL } from "./backend-url.ts";
+import { type BackendUrls, DEFAULT_BACKEND_URL } from "./backend-url.ts";
+import { capabilitiesOf } from "./capabilities.ts";
 import type { ReconcilerOptions } from "./reconciler.ts";
 import { type ResolvedUrl, resolveUrl } from "./registry.ts";
 import { SeparateBackend } from "./separate-backend.ts";
-
-export interface BackendUrls {
-  /** @defaultValue "sqlite:./zerog.db" */
-  datastore?: string;
-  /** @defaultValue "sqlite:./zerog.db" */
-  queue?: string;
-}
 
 export interface OpenBackendOptions {
   clock?: Clock;
@@ -35,15 +29,8 @@ export async function openBackend(urls: BackendUrls = {}, opts: OpenBackendOptio
   refuseMissingHalf(ds, "datastore");
   refuseMissingHalf(q, "queue");
   const driverOpts: DriverOpenOptions = opts.clock ? { clock: opts.clock } : {};
-  const { driver } = ds;
-  if (
-    driver === q.driver &&
-    driver.capabilities.oneTransaction &&
-    driver.open &&
-    driver.sameStore?.(ds.config, q.config)
-  ) {
-    return driver.open(ds.config, driverOpts);
-  }
+  const capabilities = capabilitiesOf(ds, q);
+  if (capabilities.oneTransaction && ds.driver.open) return ds.driver.open(ds.config, driverOpts);
   const [forData, forQueue] = await openBoth(openDatastore(ds, driverOpts), openQueue(q, driverOpts));
   const backend = new SeparateBackend(forData.datastore, forQueue.queue, {
     // The fleet lives with the documents: a queue-only service (Beanstalkd) keeps none.
@@ -57,8 +44,7 @@ export async function openBackend(urls: BackendUrls = {}, opts: OpenBackendOptio
   // Jobs a process stored but did not get to enqueue (it died in between, or the queue was down).
   backend.recoverInBackground();
   // Entries the queue loses on its own: unless both halves live and die with this process.
-  const inProcess = !backend.datastore.capabilities.multiProcess && !backend.queue.capabilities.multiProcess;
-  if (opts.reconciler !== false && !inProcess) backend.startReconciler();
+  if (opts.reconciler !== false && !capabilities.inProcess) backend.startReconciler();
   return backend;
 }
 

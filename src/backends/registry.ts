@@ -58,6 +58,16 @@ export function registerDriver<Config>(driver: BackendDriver<Config>): void {
   if (provides.queue && !driver.openQueue && !driver.open) {
     throw new InvalidConfigError(`driver '${driver.name}' provides a queue but has no open or openQueue`);
   }
+  if (provides.queue && !driver.capabilities.notifications) {
+    throw new InvalidConfigError(
+      `driver '${driver.name}' provides a queue but does not say how it notifies (capabilities.notifications)`,
+    );
+  }
+  if (provides.datastore && !driver.capabilities.listing) {
+    throw new InvalidConfigError(
+      `driver '${driver.name}' provides a datastore but does not say how it lists (capabilities.listing)`,
+    );
+  }
   if (driver.capabilities.oneTransaction && !(provides.datastore && provides.queue && driver.open)) {
     throw new InvalidConfigError(
       `driver '${driver.name}': oneTransaction needs both halves and an open() serving them together`,

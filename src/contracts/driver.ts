@@ -20,6 +20,24 @@ export interface DriverCapabilities {
    * statement, one Lua script). False: each URL opens its own store, joined by `SeparateBackend`.
    */
   readonly oneTransaction: boolean;
+  /**
+   * Several processes, on one machine or many, may share the store. False: it lives and dies with
+   * the process that opened it (memory), so nothing can be lost between two processes.
+   */
+  readonly multiProcess: boolean;
+  /**
+   * How a new entry reaches a reserve waiting on the queue (drivers that provide one).
+   * `"cross-process"`: reserves waiting in any process wake at once (PostgreSQL LISTEN/NOTIFY,
+   * Redis pub/sub, Beanstalkd's own blocking reserve). `"in-process"`: reserves in the process
+   * that put the entry wake at once; other processes find it on their next poll.
+   */
+  readonly notifications?: "cross-process" | "in-process";
+  /**
+   * How `Datastore.list` (`GET /jobs`) finds jobs (drivers that provide a datastore).
+   * `"indexed"`: from an index by type and status in listing order, so a page costs the same
+   * however many jobs are stored. `"scan"`: by reading every document, for small stores.
+   */
+  readonly listing?: "indexed" | "scan";
 }
 
 /** What `openBackend` passes on to a driver's `open…` functions. */

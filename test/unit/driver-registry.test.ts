@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { type BackendDriver, isZeroGError, openBackend, registerDriver, SeparateBackend, Server } from "zerog";
+import {
+  type BackendDriver,
+  backendCapabilities,
+  isZeroGError,
+  openBackend,
+  registerDriver,
+  SeparateBackend,
+  Server,
+} from "zerog";
 import { memoryDriver } from "../../src/backends/memory/driver.ts";
 import { toZeroGError } from "../../src/server/http-errors.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
@@ -65,6 +73,39 @@ describe("the driver registry", () => {
     expect(() => registerDriver({ ...noOpen, schemes: ["noopen:"] })).toThrow(
       /provides a queue but has no open or openQueue/,
     );
+  });
+
+  it("refuses a descriptor that does not say how its queue notifies or how its datastore lists", () => {
+    const { notifications: _n, ...silentQueue } = myMemory.capabilities;
+    expect(() => registerDriver({ ...myMemory, schemes: ["nonotify:"], capabilities: silentQueue })).toThrow(
+      /provides a queue but does not say how it notifies/,
+    );
+    const { listing: _l, ...silentList } = myMemory.capabilities;
+    expect(() => registerDriver({ ...myMemory, schemes: ["nolist:"], capabilities: silentList })).toThrow(
+      /provides a datastore but does not say how it lists/,
+    );
+  });
+
+  it("reads what a pair of URLs can do from the drivers' descriptors, opening nothing", () => {
+    expect(backendCapabilities({ datastore: "sqlite:/tmp/a.db", queue: "sqlite:/tmp/a.db" })).toEqual({
+      drivers: { datastore: "sqlite", queue: "sqlite" },
+      oneTransaction: true,
+      inProcess: false,
+      notifications: "in-process",
+      listing: "indexed",
+    });
+    // Two files are two stores: two writes, however capable the driver.
+    expect(backendCapabilities({ datastore: "sqlite:/tmp/a.db", queue: "sqlite:/tmp/b.db" }).oneTransaction).toBe(
+      false,
+    );
+    const pair = backendCapabilities({ datastore: "postgres://127.0.0.1:1/x", queue: "beanstalk://127.0.0.1:1" });
+    expect(pair).toMatchObject({ oneTransaction: false, notifications: "cross-process", listing: "indexed" });
+    expect(backendCapabilities({ datastore: "mymem:", queue: "memory:" })).toMatchObject({
+      drivers: { datastore: "mymem", queue: "memory" },
+      inProcess: true,
+      listing: "scan",
+    });
+    expect(backendCapabilities({ datastore: "memory:", queue: "redis://127.0.0.1:1" }).inProcess).toBe(false);
   });
 
   it("lists every registered scheme's form when a URL's scheme is unknown", async () => {

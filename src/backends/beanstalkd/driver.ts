@@ -12,7 +12,7 @@ export const beanstalkDriver: BackendDriver<BeanstalkUrl> = {
   schemes: ["beanstalk:"],
   example: "beanstalk://host:11300",
   provides: { datastore: false, queue: true, fleet: false },
-  capabilities: { oneTransaction: false },
+  capabilities: { oneTransaction: false, multiProcess: true, notifications: "cross-process" },
   parseUrl: (url) => ({ scheme: "beanstalk", url }),
   openQueue: async (config) => {
     const { createBeanstalkQueue } = await import("./beanstalk-queue.ts");

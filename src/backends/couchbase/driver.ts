@@ -7,7 +7,7 @@ export const couchbaseDriver: BackendDriver<CouchbaseUrl> = {
   schemes: ["couchbase:", "couchbases:"],
   example: "couchbase://host/bucket?username=name",
   provides: { datastore: true, queue: false, fleet: true },
-  capabilities: { oneTransaction: false },
+  capabilities: { oneTransaction: false, multiProcess: true, listing: "indexed" },
   parseUrl: parseCouchbaseUrl,
   openDatastore: async (config) => {
     // Loads the couchbase package, an optional dependency, only for a couchbase:// URL.

@@ -17,7 +17,7 @@ export const memoryDriver: BackendDriver<MemoryUrl> = {
   schemes: ["memory:"],
   example: "memory:",
   provides: { datastore: true, queue: true, fleet: true },
-  capabilities: { oneTransaction: false },
+  capabilities: { oneTransaction: false, multiProcess: false, notifications: "in-process", listing: "scan" },
   parseUrl: () => ({ scheme: "memory" }),
   openDatastore: async () => {
     const datastore = new MemoryDatastore();

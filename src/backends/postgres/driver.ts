@@ -14,7 +14,7 @@ export const postgresDriver: BackendDriver<PostgresUrl> = {
   schemes: ["postgres:", "postgresql:"],
   example: "postgres://user@host:5432/db[?schema=zerog]",
   provides: { datastore: true, queue: true, fleet: true },
-  capabilities: { oneTransaction: true },
+  capabilities: { oneTransaction: true, multiProcess: true, notifications: "cross-process", listing: "indexed" },
   parseUrl: (url) => {
     const { driverUrl, namespace } = splitNamespace(url, "schema");
     return { scheme: "postgres", url: driverUrl, schema: namespace };

@@ -14,7 +14,7 @@ export const redisDriver: BackendDriver<RedisUrl> = {
   schemes: ["redis:", "rediss:"],
   example: "redis://host:6379[/db][?prefix=zerog]",
   provides: { datastore: true, queue: true, fleet: true },
-  capabilities: { oneTransaction: true },
+  capabilities: { oneTransaction: true, multiProcess: true, notifications: "cross-process", listing: "indexed" },
   parseUrl: (url) => {
     const { driverUrl, namespace } = splitNamespace(url, "prefix");
     return { scheme: "redis", url: driverUrl, prefix: namespace };

@@ -19,7 +19,7 @@ export const sqliteDriver: BackendDriver<SqliteUrl> = {
   schemes: ["sqlite:"],
   example: "sqlite:./file.db (or sqlite::memory:)",
   provides: { datastore: true, queue: true, fleet: true },
-  capabilities: { oneTransaction: true },
+  capabilities: { oneTransaction: true, multiProcess: true, notifications: "in-process", listing: "indexed" },
   parseUrl: (url) => {
     const rest = url.slice(url.indexOf(":") + 1);
     const path = rest.startsWith("//") ? rest.slice(2) : rest;
