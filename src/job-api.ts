@@ -5,6 +5,7 @@
  */
 export { z } from "zod";
 export { BaseJob, type JobClass, type JobContext, type ParamsSchema } from "./job/base-job.ts";
+export type { RetryPolicy } from "./job/retry-policy.ts";
 export {
   ErrorContinue,
   ErrorFinish,

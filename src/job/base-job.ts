@@ -4,6 +4,7 @@ import { ErrorContinue, ErrorFinish, WarningContinue, WarningFinish } from "./co
 import { INTERNAL_ERROR, type JobDocument, NO_RESULT } from "./document.ts";
 import type { JobWriter } from "./document-writer.ts";
 import type { JobCodeOp } from "./job-op.ts";
+import type { RetryPolicy } from "./retry-policy.ts";
 import * as t from "./transitions.ts";
 
 /** A zod schema for a job's params: an object schema in practice. */
@@ -42,6 +43,11 @@ export abstract class BaseJob<S extends ParamsSchema = ParamsSchema> {
   static displayName: string | null = null;
   /** Errors after which the default `continueRunning()` finishes the job with 500. */
   static maxErrors = 3;
+  /**
+   * The wait before another run after an error (base delay, fixed or exponential, a maximum,
+   * jitter). null: the worker's `errorRetryDelaySeconds` (30 s by default) every time.
+   */
+  static retry: RetryPolicy | null = null;
   /** Version of this job type's document layout, stored on each document. */
   static schemaVersion = 1;
   /**
@@ -184,6 +190,8 @@ export interface JobClass {
   schedule?: string | null;
   scheduleParams?: Record<string, unknown>;
   scheduleTimezone?: string;
+  /** See BaseJob.retry (optional for the same reason). */
+  retry?: RetryPolicy | null;
   /** See BaseJob.branch and BaseJob.displayName (optional for the same reason). */
   branch?: string | null;
   displayName?: string | null;

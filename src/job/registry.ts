@@ -3,6 +3,7 @@ import { InvalidConfigError, InvalidParamsError, type ParamIssue, UnknownJobType
 import type { JobClass } from "./base-job.ts";
 import { BranchTree } from "./branches.ts";
 import { scheduleOf } from "./cron-schedule.ts";
+import { resolveRetryPolicy } from "./retry-policy.ts";
 
 /** Job type names appear in URLs and queue bodies, so keep them URL-safe. */
 const JOB_TYPE_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
@@ -25,6 +26,7 @@ export class JobRegistry {
       );
     }
     checkSchedule(checked);
+    if (checked.retry != null) resolveRetryPolicy(checked.retry, `${checked.name} (${checked.jobType})`);
     // A malformed branch, or a path that would be both a branch and a job type, fails here.
     new BranchTree([...this.#classes.values()].filter((c) => c !== checked).concat(checked));
     this.#classes.set(checked.jobType, checked);

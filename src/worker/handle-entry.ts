@@ -14,6 +14,7 @@ import { INTERNAL_ERROR, type JobDocument, KILLED_BY_USER, NO_RESULT } from "../
 import { type DocumentWrite, DocumentWriter } from "../job/document-writer.ts";
 import type { JobOp } from "../job/job-op.ts";
 import type { JobRegistry } from "../job/registry.ts";
+import { retryDelaySeconds, retryPolicyOf } from "../job/retry-policy.ts";
 import * as t from "../job/transitions.ts";
 import type { WorkerEventMap } from "./events.ts";
 import { startHeartbeat } from "./heartbeat.ts";
@@ -241,7 +242,8 @@ function recordOutcome(
   const decision = new jobClass({ writer: out, params, signal: NEVER, clock: ctx.clock }).continueRunning();
   if (decision !== NO_RESULT) return finishWith(decision);
   out.mutate(t.addEvent(report.kind === "died" ? "Killed - restarting" : "Error - restarting", at));
-  return requeueAfter(ctx.options.errorRetryDelaySeconds);
+  const policy = retryPolicyOf(jobClass);
+  return requeueAfter(policy ? retryDelaySeconds(policy, out.doc.errorCount) : ctx.options.errorRetryDelaySeconds);
 }
 
 /** Row 8 of the outcome table: whatever the run returned or threw, a killed job ends with 410. */

@@ -13,6 +13,7 @@ export class JobWatcher {
   readonly unloadable: WorkerEventMap["entry:unloadable"][0][] = [];
   readonly fenced: string[] = [];
   readonly started: string[] = [];
+  readonly requeued: WorkerEventMap["job:requeued"][0][] = [];
 
   constructor(events: EventEmitter<WorkerEventMap>) {
     events.on("job:finished", (f) => {
@@ -23,6 +24,7 @@ export class JobWatcher {
     events.on("entry:unloadable", (u) => this.unloadable.push(u));
     events.on("job:fenced", (f) => this.fenced.push(f.uuid));
     events.on("job:started", (s) => this.started.push(s.uuid));
+    events.on("job:requeued", (r) => this.requeued.push(r));
   }
 
   /** Resolves when `uuid` has finished (at once if it already has); rejects after `timeoutMs`. */

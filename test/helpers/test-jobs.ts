@@ -103,7 +103,26 @@ export class AbortableJob extends BaseJob<typeof AbortableJob.schema> {
   }
 }
 
-export const TEST_JOBS = [ReturnJob, ContinuationJob, RaiseJob, FragileJob, ProgressJob, SlowJob, AbortableJob];
+/** Throws on every run; its class retries with exponential back-off: 0.05 s, 0.1 s, then 0.15 s (the cap). */
+export class BackoffJob extends BaseJob {
+  static override jobType = "backoff";
+  static override maxErrors = 4;
+  static override retry = { delaySeconds: 0.05, backoff: "exponential", maxDelaySeconds: 0.15 } as const;
+  run(): never {
+    throw new Error(`failed run ${this.document.attempt}`);
+  }
+}
+
+export const TEST_JOBS = [
+  ReturnJob,
+  ContinuationJob,
+  RaiseJob,
+  FragileJob,
+  ProgressJob,
+  SlowJob,
+  AbortableJob,
+  BackoffJob,
+];
 
 /** This module's path, for job processes (isolation "process") to load the same classes. */
 export const TEST_JOBS_MODULE = fileURLToPath(import.meta.url);
