@@ -19,6 +19,12 @@ export interface ReserveOptions {
   timeoutMs: number;
   /** Aborting ends the wait with null. */
   signal?: AbortSignal;
+  /**
+   * Called each time the reserve has found nothing and starts to wait: a put from then on wakes
+   * it. An observation hook (tests wait on it instead of sleeping). Not called by a queue whose
+   * server does the waiting (Beanstalkd); that server counts its waiting reserves itself.
+   */
+  onWait?: () => void;
 }
 
 export interface EntryStats {

@@ -36,6 +36,7 @@ export async function reserveLoop<T>(a: ReserveAttempts<T>): Promise<T | null> {
     const left = deadline - Date.now();
     if (left <= 0 || a.isClosed()) return null;
     a.beforePark?.();
+    a.opts.onWait?.();
     await a.notifier.park(a.queues, Math.min(left, a.maxParkMs ?? left), mark, a.opts.signal);
   }
 }

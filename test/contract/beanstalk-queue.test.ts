@@ -6,7 +6,7 @@ import {
 } from "../../src/backends/beanstalkd/beanstalk-queue.ts";
 import type { Reserved } from "../../src/contracts/queue.ts";
 import { isZeroGError } from "../../src/errors.ts";
-import { privateBeanstalkd } from "../helpers/beanstalkd.ts";
+import { privateBeanstalkd, untilReservesWait } from "../helpers/beanstalkd.ts";
 import { until } from "../helpers/wait.ts";
 
 // Skipped only when the beanstalkd binary is missing and CI is not set (the helper fails the run under CI=true).
@@ -206,7 +206,7 @@ describe.skipIf(server === null)("beanstalkd queue", () => {
     const q = await queue();
     const ac = new AbortController();
     const waiting = q.reserve([Q], { timeoutMs: 30_000, signal: ac.signal });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await untilReservesWait(server?.url ?? "", Q); // the reserve waits on the server
     const started = Date.now();
     ac.abort();
     expect(await waiting).toBeNull();

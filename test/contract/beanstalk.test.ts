@@ -1,6 +1,6 @@
 import { afterAll, describe } from "vitest";
 import { createBeanstalkQueue } from "../../src/backends/beanstalkd/beanstalk-queue.ts";
-import { privateBeanstalkd } from "../helpers/beanstalkd.ts";
+import { privateBeanstalkd, untilReservesWait } from "../helpers/beanstalkd.ts";
 import { describeQueue } from "./queue.suite.ts";
 
 // Skipped only when the beanstalkd binary is missing and CI is not set (the helper fails the run under CI=true).
@@ -14,6 +14,7 @@ describe.skipIf(server === null)("beanstalkd (a fresh server per test)", () => {
     name: "beanstalkd",
     time: "real",
     withoutExpire: "beanstalkd returns a holder's reservations to ready when its connection closes",
+    serverWaiting: (tube) => untilReservesWait(server?.url ?? "", tube),
     create: async () => {
       await server?.restart();
       return createBeanstalkQueue({ url: server?.url ?? "" });

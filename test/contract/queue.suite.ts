@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Queue, Reserved } from "../../src/contracts/queue.ts";
+import type { Queue, Reserved, ReserveOptions } from "../../src/contracts/queue.ts";
 import { isZeroGError } from "../../src/errors.ts";
 import { type Clock, ManualClock } from "../../src/internal/clock.ts";
 
@@ -14,9 +14,16 @@ export interface QueueSuiteOptions {
   connect?: (clock: Clock) => Promise<Queue> | Queue;
   /** Why the queue has no `expire`: its server ends a dead holder's reservations by itself, which the suite then checks. */
   withoutExpire?: string;
+  /**
+   * For a queue whose server does the waiting, so that a reserve never calls `onWait` (Beanstalkd):
+   * resolves once the server counts a reserve waiting on `queue`.
+   */
+  serverWaiting?: (queue: string) => Promise<void>;
 }
 
 const Q = "jobs";
+/** How long the suite's waiting reserves would wait: an answer within half of it was a wake-up, not a timeout. */
+const PATIENCE_MS = 10_000;
 
 /** The queue contract (Beanstalkd's model): every implementation runs this against its real service. */
 export function describeQueue(opts: QueueSuiteOptions): void {
@@ -33,6 +40,31 @@ export function describeQueue(opts: QueueSuiteOptions): void {
       const r = await queue.reserve(queues, { timeoutMs: 1000 });
       if (!r) throw new Error("expected an entry");
       return r;
+    };
+    /**
+     * Starts a reserve on `Q` and resolves once it waits for an entry (its `onWait`, or the server's
+     * count of waiting reserves), with its answer still to come: what the test does next happens
+     * to a reserve that is really waiting. Rejects if the reserve answers without ever waiting.
+     * It waits for up to PATIENCE_MS.
+     */
+    const reserveWaiting = async (
+      reserveOpts: Pick<ReserveOptions, "signal"> = {},
+    ): Promise<{ answer: Promise<Reserved | null> }> => {
+      let waited = (): void => undefined;
+      const onWait = new Promise<void>((resolve) => {
+        waited = resolve;
+      });
+      const answer = queue.reserve([Q], { ...reserveOpts, timeoutMs: PATIENCE_MS, onWait: waited });
+      const waiting = opts.serverWaiting ? opts.serverWaiting(Q) : onWait;
+      const answeredFirst = answer.then(
+        () => true,
+        () => true,
+      );
+      if (await Promise.race([waiting.then(() => false), answeredFirst])) {
+        const r = await answer;
+        throw new Error(`the reserve answered ${r === null ? "null" : `entry ${r.id}`} without waiting`);
+      }
+      return { answer };
     };
 
     beforeEach(async () => {
@@ -151,9 +183,11 @@ export function describeQueue(opts: QueueSuiteOptions): void {
         const first = await mustReserve();
         expect(await reserveNow()).toBeNull();
         // A reserver parked now is woken by the expiry, without any time passing.
-        const waiting = queue.reserve([Q], { timeoutMs: 10_000 });
+        const { answer } = await reserveWaiting();
+        const expiredAt = Date.now();
         expect(await expire(id)).toBe(true);
-        const second = await waiting;
+        const second = await answer;
+        expect(Date.now() - expiredAt, "woken by the expiry, not by its timeout").toBeLessThan(PATIENCE_MS / 2);
         expect(second?.id).toBe(id);
         const s = await second?.stats();
         expect(s?.reserves).toBe(2);
@@ -239,10 +273,11 @@ export function describeQueue(opts: QueueSuiteOptions): void {
     });
 
     it("wakes a waiting reserve when an entry is put", async () => {
-      const waiting = queue.reserve([Q], { timeoutMs: 5000 });
-      await sleep(20);
+      const { answer } = await reserveWaiting();
+      const putAt = Date.now();
       await queue.put(Q, "wake");
-      expect((await waiting)?.body).toBe("wake");
+      expect((await answer)?.body).toBe("wake");
+      expect(Date.now() - putAt, "woken by the put, not by its timeout").toBeLessThan(PATIENCE_MS / 2);
     });
 
     it("answers null when the wait times out", async () => {
@@ -253,9 +288,11 @@ export function describeQueue(opts: QueueSuiteOptions): void {
 
     it("ends a waiting reserve when its signal aborts", async () => {
       const ac = new AbortController();
-      const waiting = queue.reserve([Q], { timeoutMs: 10_000, signal: ac.signal });
+      const { answer } = await reserveWaiting({ signal: ac.signal });
+      const abortedAt = Date.now();
       ac.abort();
-      expect(await waiting).toBeNull();
+      expect(await answer).toBeNull();
+      expect(Date.now() - abortedAt, "ended by the abort, not by its timeout").toBeLessThan(PATIENCE_MS / 2);
     });
 
     it("never hands one entry to two concurrent reservers", async () => {
@@ -267,10 +304,11 @@ export function describeQueue(opts: QueueSuiteOptions): void {
     });
 
     it("ends pending reserves with null on close", async () => {
-      const waiting = queue.reserve([Q], { timeoutMs: 10_000 });
-      await sleep(10);
+      const { answer } = await reserveWaiting();
+      const closedAt = Date.now();
       await queue.close();
-      expect(await waiting).toBeNull();
+      expect(await answer).toBeNull();
+      expect(Date.now() - closedAt, "ended by the close, not by its timeout").toBeLessThan(PATIENCE_MS / 2);
       queue = await opts.create(clock); // afterEach closes this one
     });
   });

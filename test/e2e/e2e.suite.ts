@@ -5,6 +5,7 @@ import { queueBodyOf } from "../../src/contracts/backend.ts";
 import { newJobDocument } from "../../src/job/new-document.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
 import { TEST_JOBS, TEST_JOBS_MODULE } from "../helpers/test-jobs.ts";
+import { nextEvent } from "../helpers/wait.ts";
 
 export interface EndToEndOptions {
   name: string;
@@ -248,14 +249,19 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
       });
 
       it("a drained worker takes no job until undrained", async () => {
-        const id = server.worker?.id ?? expect.fail("no worker");
+        const worker = server.worker ?? expect.fail("no worker");
+        const id = worker.id;
         const state = async () =>
           ((await call("GET", "/workers")).body as FleetOverview).workers.find((w) => w.workerId === id)?.state;
+        const paused = nextEvent(worker.events, "worker:paused");
         expect((await call("POST", `/workers/${id}/drain`)).status).toBe(202);
         await expect.poll(state).toMatch(/^draining(Idle|Running)$/);
+        // Created while the slots stop: a reserve still waiting would take it before they all stop.
         const { uuid } = (await post("return_value", { ret: 200 })).body as { uuid: string };
-        await new Promise((r) => setTimeout(r, 800));
-        expect((await dump(uuid)).state).toBe("queued");
+        await paused; // every slot has stopped reserving
+        const doc = await dump(uuid);
+        expect(doc.state).toBe("queued");
+        expect((await server.backend.queue.entryStats(doc.queueJobId ?? ""))?.state).toBe("ready");
         expect((await call("POST", `/workers/${id}/undrain`)).status).toBe(202);
         expect((await watcher.finished(uuid)).resultCode).toBe(200);
         await expect.poll(state).toMatch(/^active/);

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { Server } from "zerog";
 import { jobWatcherOf } from "../../src/server/routes/job-events.ts";
@@ -97,14 +96,26 @@ describe("GET /events/{uuid} in one process", () => {
     const uuid = await server.client.create("steps", {});
     const clients = await Promise.all(Array.from({ length: 5 }, () => openSse(`${base}/events/${uuid}`)));
     await until(async () => (watcher.watching === 1 && watcher.reads >= 5 ? true : undefined), "polling");
-    const before = watcher.reads;
-    await sleep(300);
-    const perInterval = (watcher.reads - before) / (300 / 50);
-    expect(perInterval).toBeLessThan(1.6); // one read per 50 ms interval, not five
+    // One more listener on the job sees each round: a round reads the job once for all six, one 50 ms interval after the last.
+    const rounds: { reads: number; atMs: number }[] = [];
+    await new Promise<void>((resolve) => {
+      const stop = watcher.watch(uuid, () => {
+        rounds.push({ reads: watcher.reads, atMs: performance.now() });
+        if (rounds.length < 6) return;
+        stop();
+        resolve();
+      });
+    });
+    const [first, last] = [rounds[0], rounds.at(-1)];
+    if (!first || !last) throw new Error("no rounds");
+    expect(last.reads - first.reads).toBe(rounds.length - 1); // one read per round, not one per client
+    // Rounds an interval apart (less a little: a timer may fire a millisecond or two early).
+    expect(last.atMs - first.atMs).toBeGreaterThanOrEqual((rounds.length - 1) * 45);
     for (const c of clients) c.abort();
-    await until(async () => (watcher.watching === 0 ? true : undefined), "the watcher to stop");
+    await until(async () => (watcher.watching === 0 ? true : undefined), "the clients to leave");
     const stopped = watcher.reads;
-    await sleep(200);
+    // Nothing armed and nothing running: no read can follow.
+    await until(async () => (watcher.idle ? true : undefined), "the watcher to stop");
     expect(watcher.reads).toBe(stopped);
   });
 

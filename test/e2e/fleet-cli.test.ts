@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetOverview, HostSummary, JobDocument } from "zerog";
@@ -150,10 +151,15 @@ describe("zerog fleet commands against running servers", () => {
   });
 
   it("a bad --wait is refused before anything is sent", async () => {
-    const bad = await zerog("drain", "host-a", "--wait", "abc");
-    expect(bad).toMatchObject({ code: 2, stdout: "", stderr: "zerog: --wait must be seconds, got 'abc'\n" });
-    await new Promise((r) => setTimeout(r, 700)); // longer than a control poll: a sent drain would show
-    expect((await host("host-a")).workers[0]?.state).toMatch(/^active/);
+    // Against an API that records what reaches it: once the command has exited, whatever it sent has arrived.
+    const api = await recordingApi();
+    try {
+      const bad = await runCli(["drain", "host-a", "--wait", "abc", "--url", api.url]);
+      expect(bad).toMatchObject({ code: 2, stdout: "", stderr: "zerog: --wait must be seconds, got 'abc'\n" });
+      expect(api.requests).toEqual([]);
+    } finally {
+      await api.close();
+    }
   });
 
   it("an unreachable --url: a non-zero exit and a message that it cannot reach the API", async () => {
@@ -170,6 +176,27 @@ describe("zerog fleet commands against running servers", () => {
     }
   });
 });
+
+/**
+ * An HTTP server on a free local port that records each request (method and path) and answers it
+ * as the API would a fleet command aimed at an empty fleet.
+ */
+async function recordingApi(): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
+  const requests: string[] = [];
+  const srv = createHttpServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ hosts: [], workers: [], sent: "drain" }));
+  });
+  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  const address = srv.address();
+  const port = typeof address === "object" && address ? address.port : expect.fail("no port");
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => srv.close(() => resolve())),
+  };
+}
 
 /** A local port nothing listens on (one just freed). */
 async function closedPort(): Promise<number> {

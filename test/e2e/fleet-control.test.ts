@@ -6,6 +6,7 @@ import { MemoryQueue } from "../../src/backends/memory/memory-queue.ts";
 import { SeparateBackend } from "../../src/backends/separate-backend.ts";
 import { CRASH_JOBS, CRASH_JOBS_MODULE } from "../helpers/crash-jobs.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
+import { nextEvent } from "../helpers/wait.ts";
 
 /** Capacity management over REST: servers sharing one backend, each with its own host name, managed through any. */
 describe("fleet management over REST", () => {
@@ -64,6 +65,7 @@ describe("fleet management over REST", () => {
 
   it("drains a worker while its job runs: drainingRunning, the job finishes, no new job starts; undrain resumes", async () => {
     const { server, base, watcher, id } = await start(backend(), "host-a");
+    const paused = nextEvent((server.worker ?? expect.fail("no worker")).events, "worker:paused");
     const first = await server.client.create("stubborn", { ms: 800 });
     await expect.poll(async () => (await workerState(base, id))?.state).toBe("activeRunning");
     expect((await workerState(base, id))?.uuid).toBe(first);
@@ -77,8 +79,8 @@ describe("fleet management over REST", () => {
     await watcher.finished(first);
     await expect.poll(async () => (await workerState(base, id))?.state).toBe("drainingIdle");
     expect((await call(base, "GET", "/hosts/host-a")).body).toMatchObject({ drained: true, running: 0 });
-    // Drained: the second job waits on the queue.
-    await new Promise((r) => setTimeout(r, 500));
+    // Drained: once its slot has stopped reserving, the second job still waits on the queue.
+    await paused;
     expect((await server.client.get(second)).state).toBe("queued");
     expect((await overview(base)).queue.ready).toBe(1);
 
@@ -89,6 +91,7 @@ describe("fleet management over REST", () => {
 
   it("retires a worker for good: undrain is refused with 409", async () => {
     const { server, base, id } = await start(backend(), "host-a");
+    const paused = nextEvent((server.worker ?? expect.fail("no worker")).events, "worker:paused");
     expect((await call(base, "POST", `/workers/${id}/retire`)).status).toBe(202);
     await expect.poll(async () => (await workerState(base, id))?.retiring).toBe(true);
     expect((await workerState(base, id))?.state).toBe("drainingIdle");
@@ -97,9 +100,11 @@ describe("fleet management over REST", () => {
     expect(refused.body).toMatchObject({ error: "ZEROG_WORKER_RETIRED" });
     expect((await call(base, "POST", "/hosts/host-a/undrain")).status).toBe(409);
     expect(() => server.worker?.undrain()).toThrow(/retired/);
+    // Created while the slots stop: a reserve still waiting would take it before they all stop.
     const uuid = await server.client.create("pid", {});
-    await new Promise((r) => setTimeout(r, 400));
+    await paused;
     expect((await server.client.get(uuid)).state).toBe("queued");
+    expect((await overview(base)).queue.ready).toBe(1);
   });
 
   it("draining one host moves new jobs to the others", async () => {

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { BeanstalkClient } from "../../src/backends/beanstalkd/client.ts";
+import { parseBeanstalkUrl } from "../../src/backends/beanstalkd/url.ts";
 import { freePort } from "./private-services.ts";
 import { answers } from "./services.ts";
 import { until } from "./wait.ts";
@@ -94,4 +96,21 @@ export async function privateBeanstalkd(
       process.removeListener("exit", killOnExit);
     },
   };
+}
+
+/**
+ * Resolves once the server at `url` counts `count` connections waiting in a reserve on `tube`
+ * (stats-tube current-waiting): their reserve reached the server and found nothing. Beanstalkd
+ * does the waiting, so this is where a test sees that a reserve really waits.
+ */
+export async function untilReservesWait(url: string, tube: string, count = 1): Promise<void> {
+  const client = new BeanstalkClient(parseBeanstalkUrl(url));
+  try {
+    await until(
+      async () => (((await client.statsTube(tube))?.currentWaiting ?? 0) >= count ? true : undefined),
+      `${count} reserve(s) waiting on tube ${tube}`,
+    );
+  } finally {
+    client.close();
+  }
 }

@@ -98,7 +98,12 @@ export async function deadServerScenario(b: BackendCase, workerTtlSeconds: numbe
       }
     })();
 
-    await new Promise((r) => setTimeout(r, 300));
+    // The victim dies once the load is under way: the first short jobs have run to their end.
+    const trickleRan = (): number => {
+      const runs = readRunLog(log);
+      return trickle.filter((u) => runs.get(u)?.some((r) => r.end !== undefined)).length;
+    };
+    await expect.poll(trickleRan, { timeout: 15_000, interval: 20 }).toBeGreaterThanOrEqual(3);
     const killedAt = Date.now();
     victim.proc.kill("SIGKILL");
     await victim.exited;

@@ -17,10 +17,33 @@ const Q = "zerog_jobs";
 class SwitchableQueue extends MemoryQueue {
   down = false;
   refuse: Error | null = null;
+  #downPuts = 0;
+  readonly #onDownPut = new Set<() => void>();
   override async put(queue: string, body: string, opts?: PutOptions): Promise<string> {
     if (this.refuse) throw this.refuse;
-    if (this.down) throw new BackendDownError("test queue", new Error("connection refused"));
+    if (this.down) {
+      this.#downPuts++;
+      for (const check of [...this.#onDownPut]) check();
+      throw new BackendDownError("test queue", new Error("connection refused"));
+    }
     return super.put(queue, body, opts);
+  }
+  /** Resolves once `n` puts in all have failed because the queue was down; rejects after `timeoutMs`. */
+  downPuts(n: number, timeoutMs = 5000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#onDownPut.delete(check);
+        reject(new Error(`${this.#downPuts} of ${n} puts refused in ${timeoutMs} ms`));
+      }, timeoutMs);
+      const check = (): void => {
+        if (this.#downPuts < n) return;
+        clearTimeout(timer);
+        this.#onDownPut.delete(check);
+        resolve();
+      };
+      this.#onDownPut.add(check);
+      check();
+    });
   }
 }
 
@@ -52,7 +75,8 @@ describe("jobs whose enqueue failed", () => {
     const now = await client.create("return_value", { ret: 200 });
     const later = await client.create("return_value", { ret: 200 }, { delaySeconds: 30 });
     for (const uuid of [now, later]) expect((await datastore.read(uuid))?.value.queueJobId).toBe(NOT_ENQUEUED);
-    await new Promise((r) => setTimeout(r, 50));
+    // The two creates' puts failed, then two retry rounds (both jobs each) failed too: the jobs stay pending.
+    await queue.downPuts(2 + 2 * 2);
     expect(await queue.stats(Q)).toMatchObject({ ready: 0, delayed: 0 });
     expect(backend.requeuer.pending).toBe(2);
 

@@ -45,6 +45,11 @@ export class JobWatcher {
     return this.#listeners.size;
   }
 
+  /** No round armed or running: nothing is read until the next `watch` (for tests). */
+  get idle(): boolean {
+    return this.#timer === null && !this.#polling;
+  }
+
   /** Calls `listener` with the document after each read; returns the function that stops it. */
   watch(uuid: string, listener: DocumentListener): () => void {
     let set = this.#listeners.get(uuid);
