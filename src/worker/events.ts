@@ -12,7 +12,7 @@ export interface WorkerEventMap {
   /** An entry whose job could not be loaded was released to try later, or buried for good. */
   "entry:unloadable": [{ entryId: string; reason: string; action: "released" | "buried" }];
   /** Every slot has stopped reserving (a drain or retire): until undrained, the worker takes no job. */
-  "worker:paused": [{ slots: number }];
+  "worker:drained": [{ slots: number }];
   /** Something failed outside any job (the backend, most likely); the worker carries on. */
   "worker:error": [{ error: unknown }];
 }

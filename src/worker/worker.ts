@@ -85,8 +85,8 @@ export class Worker {
   #gate = new AbortController();
   #resumed: Promise<void> = Promise.resolve();
   #resume: () => void = () => undefined;
-  /** Slots waiting for `#resumed`; the last one to stop says so ("worker:paused"). */
-  #pausedSlots = 0;
+  /** Slots waiting for `#resumed`; the last one to stop says so ("worker:drained"). */
+  #stoppedSlots = 0;
 
   constructor(config: WorkerConfig) {
     this.#config = config;
@@ -357,10 +357,10 @@ export class Worker {
     const outage = this.#outage;
     while (!this.#stopping.signal.aborted) {
       if (this.#drained || this.#retiring) {
-        if (++this.#pausedSlots === this.options.concurrency)
-          this.events.emit("worker:paused", { slots: this.#pausedSlots });
+        if (++this.#stoppedSlots === this.options.concurrency)
+          this.events.emit("worker:drained", { slots: this.#stoppedSlots });
         await this.#resumed;
-        this.#pausedSlots--;
+        this.#stoppedSlots--;
         continue;
       }
       try {

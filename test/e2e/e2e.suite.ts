@@ -253,12 +253,12 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         const id = worker.id;
         const state = async () =>
           ((await call("GET", "/workers")).body as FleetOverview).workers.find((w) => w.workerId === id)?.state;
-        const paused = nextEvent(worker.events, "worker:paused");
+        const drained = nextEvent(worker.events, "worker:drained");
         expect((await call("POST", `/workers/${id}/drain`)).status).toBe(202);
         await expect.poll(state).toMatch(/^draining(Idle|Running)$/);
         // Created while the slots stop: a reserve still waiting would take it before they all stop.
         const { uuid } = (await post("return_value", { ret: 200 })).body as { uuid: string };
-        await paused; // every slot has stopped reserving
+        await drained; // every slot has stopped reserving
         const doc = await dump(uuid);
         expect(doc.state).toBe("queued");
         expect((await server.backend.queue.entryStats(doc.queueJobId ?? ""))?.state).toBe("ready");

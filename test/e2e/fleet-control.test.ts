@@ -65,7 +65,7 @@ describe("fleet management over REST", () => {
 
   it("drains a worker while its job runs: drainingRunning, the job finishes, no new job starts; undrain resumes", async () => {
     const { server, base, watcher, id } = await start(backend(), "host-a");
-    const paused = nextEvent((server.worker ?? expect.fail("no worker")).events, "worker:paused");
+    const drained = nextEvent((server.worker ?? expect.fail("no worker")).events, "worker:drained");
     const first = await server.client.create("stubborn", { ms: 800 });
     await expect.poll(async () => (await workerState(base, id))?.state).toBe("activeRunning");
     expect((await workerState(base, id))?.uuid).toBe(first);
@@ -80,7 +80,7 @@ describe("fleet management over REST", () => {
     await expect.poll(async () => (await workerState(base, id))?.state).toBe("drainingIdle");
     expect((await call(base, "GET", "/hosts/host-a")).body).toMatchObject({ drained: true, running: 0 });
     // Drained: once its slot has stopped reserving, the second job still waits on the queue.
-    await paused;
+    await drained;
     expect((await server.client.get(second)).state).toBe("queued");
     expect((await overview(base)).queue.ready).toBe(1);
 
@@ -91,7 +91,7 @@ describe("fleet management over REST", () => {
 
   it("retires a worker for good: undrain is refused with 409", async () => {
     const { server, base, id } = await start(backend(), "host-a");
-    const paused = nextEvent((server.worker ?? expect.fail("no worker")).events, "worker:paused");
+    const drained = nextEvent((server.worker ?? expect.fail("no worker")).events, "worker:drained");
     expect((await call(base, "POST", `/workers/${id}/retire`)).status).toBe(202);
     await expect.poll(async () => (await workerState(base, id))?.retiring).toBe(true);
     expect((await workerState(base, id))?.state).toBe("drainingIdle");
@@ -102,7 +102,7 @@ describe("fleet management over REST", () => {
     expect(() => server.worker?.undrain()).toThrow(/retired/);
     // Created while the slots stop: a reserve still waiting would take it before they all stop.
     const uuid = await server.client.create("pid", {});
-    await paused;
+    await drained;
     expect((await server.client.get(uuid)).state).toBe("queued");
     expect((await overview(base)).queue.ready).toBe(1);
   });
