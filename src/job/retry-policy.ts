@@ -46,7 +46,11 @@ export function resolveRetryPolicy(policy: unknown, owner: string): ResolvedRetr
  * `delaySeconds`, doubled per further error when exponential, at most `maxDelaySeconds`, less
  * the jitter. `random` returns [0, 1).
  */
-export function retryDelaySeconds(policy: ResolvedRetryPolicy, errorCount: number, random: () => number = Math.random): number {
+export function retryDelaySeconds(
+  policy: ResolvedRetryPolicy,
+  errorCount: number,
+  random: () => number = Math.random,
+): number {
   const n = Math.max(1, errorCount);
   // 2^(n-1) overflows to Infinity for huge n, which the cap turns into the maximum.
   const raw = policy.backoff === "fixed" ? policy.delaySeconds : policy.delaySeconds * 2 ** (n - 1);
@@ -57,7 +61,11 @@ export function retryDelaySeconds(policy: ResolvedRetryPolicy, errorCount: numbe
 const resolved = new WeakMap<object, ResolvedRetryPolicy | null>();
 
 /** A class's `static retry`, resolved once per class; null when it has none. */
-export function retryPolicyOf(cls: { name: string; jobType: string; retry?: RetryPolicy | null }): ResolvedRetryPolicy | null {
+export function retryPolicyOf(cls: {
+  name: string;
+  jobType: string;
+  retry?: RetryPolicy | null;
+}): ResolvedRetryPolicy | null {
   let policy = resolved.get(cls);
   if (policy === undefined) {
     policy = cls.retry == null ? null : resolveRetryPolicy(cls.retry, `${cls.name} (${cls.jobType})`);

@@ -27,7 +27,12 @@ describe("retry policy", () => {
   });
 
   it("fills in the defaults", () => {
-    expect(policy({ delaySeconds: 1 })).toEqual({ delaySeconds: 1, backoff: "exponential", maxDelaySeconds: 3600, jitter: 0 });
+    expect(policy({ delaySeconds: 1 })).toEqual({
+      delaySeconds: 1,
+      backoff: "exponential",
+      maxDelaySeconds: 3600,
+      jitter: 0,
+    });
   });
 
   it("refuses a bad policy when the class is registered, naming the class and the field", () => {
