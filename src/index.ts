@@ -15,6 +15,7 @@ export {
   type JobProgress,
   type KillResult,
 } from "./client/job-client.ts";
+export { RETRY_MANY_LIMITS, type RetryableStatus, type RetryManyQuery } from "./client/retry-job.ts";
 export type { Backend } from "./contracts/backend.ts";
 export type { Cas, Datastore, IdempotencyClaim, ListCursor, ListJobsQuery, Versioned } from "./contracts/datastore.ts";
 export type {
