@@ -6,6 +6,8 @@ export type ErrorCode =
   | "ZEROG_BODY_TOO_LARGE"
   | "ZEROG_JOB_NOT_FOUND"
   | "ZEROG_JOB_FINISHED"
+  | "ZEROG_JOB_NOT_RETRYABLE"
+  | "ZEROG_JOB_NOT_PURGEABLE"
   | "ZEROG_WORKER_NOT_FOUND"
   | "ZEROG_HOST_NOT_FOUND"
   | "ZEROG_WORKER_RETIRED"
@@ -30,6 +32,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ZEROG_BODY_TOO_LARGE: 413,
   ZEROG_JOB_NOT_FOUND: 404,
   ZEROG_JOB_FINISHED: 409,
+  ZEROG_JOB_NOT_RETRYABLE: 409,
+  ZEROG_JOB_NOT_PURGEABLE: 409,
   ZEROG_WORKER_NOT_FOUND: 404,
   ZEROG_HOST_NOT_FOUND: 404,
   ZEROG_WORKER_RETIRED: 409,
@@ -99,6 +103,20 @@ export class JobNotFoundError extends ZeroGError {
 export class JobFinishedError extends ZeroGError {
   constructor(uuid: string, resultCode: number) {
     super("ZEROG_JOB_FINISHED", `job '${uuid}' has already finished with result ${resultCode}: nothing to cancel`);
+  }
+}
+
+/** POST /job/{uuid}/retry of a job that did not fail and was not killed: it is waiting, running or succeeded. */
+export class JobNotRetryableError extends ZeroGError {
+  constructor(uuid: string, status: string) {
+    super("ZEROG_JOB_NOT_RETRYABLE", `job '${uuid}' is ${status}: only a failed or killed job can be retried`);
+  }
+}
+
+/** DELETE /job/{uuid}?purge=true of a job that cannot be removed yet (`reason` says why). */
+export class JobNotPurgeableError extends ZeroGError {
+  constructor(uuid: string, reason: string) {
+    super("ZEROG_JOB_NOT_PURGEABLE", `job '${uuid}' cannot be purged: ${reason}`);
   }
 }
 

@@ -6,6 +6,7 @@ export { MemoryDatastore } from "./backends/memory/memory-datastore.ts";
 export { MemoryFleetStore } from "./backends/memory/memory-fleet.ts";
 export { MemoryQueue } from "./backends/memory/memory-queue.ts";
 export { type OpenBackendOptions, openBackend } from "./backends/open-backend.ts";
+export { purgeJob } from "./backends/purge-job.ts";
 export { registerDriver } from "./backends/registry.ts";
 export { SeparateBackend, type SeparateBackendOptions } from "./backends/separate-backend.ts";
 export {
@@ -15,6 +16,7 @@ export {
   type JobProgress,
   type KillResult,
 } from "./client/job-client.ts";
+export { RETRY_MANY_LIMITS, type RetryableStatus, type RetryManyQuery } from "./client/retry-job.ts";
 export type { Backend } from "./contracts/backend.ts";
 export type { Cas, Datastore, IdempotencyClaim, ListCursor, ListJobsQuery, Versioned } from "./contracts/datastore.ts";
 export type {

@@ -2,7 +2,7 @@ import { type Backend, type EntrySettlement, queueBodyOf } from "../contracts/ba
 import type { Cas, Datastore } from "../contracts/datastore.ts";
 import type { FleetStore } from "../contracts/fleet.ts";
 import type { PutOptions, Queue, QueueEntryId, Reserved } from "../contracts/queue.ts";
-import { isZeroGError } from "../errors.ts";
+import { CasMismatchError, isZeroGError, JobNotFoundError } from "../errors.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import type { JobDocument } from "../job/document.ts";
 import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
@@ -77,6 +77,34 @@ export class SeparateBackend implements Backend {
       throw err;
     }
     await recordEntryId(this.datastore, doc.uuid, NOT_ENQUEUED, entryId, { value: marked, cas: created });
+    return entryId;
+  }
+
+  /**
+   * `createJob`'s order over an existing document: replaced first (CAS, marked not enqueued), then
+   * put, then the entry's id recorded. A queue that is down leaves the job to the requeuer, and a
+   * crash between the replace and the put to the next scan (`recover`, the reconciler), as for a
+   * create. Any other put failure writes the document back as it was, so a refused requeue leaves
+   * the job as it found it; that is why the document is read first.
+   */
+  async requeueJob(doc: JobDocument, cas: Cas, put: PutOptions): Promise<QueueEntryId> {
+    const before = await this.datastore.read(doc.uuid);
+    if (!before) throw new JobNotFoundError(doc.uuid);
+    if (before.cas !== cas) throw new CasMismatchError(doc.uuid);
+    const marked = { ...doc, queueJobId: NOT_ENQUEUED };
+    const written = await this.datastore.replace(marked, cas);
+    let entryId: string;
+    try {
+      entryId = await this.queue.put(doc.queueName, queueBodyOf(doc.uuid), put);
+    } catch (err) {
+      if (isZeroGError(err, "ZEROG_BACKEND_DOWN")) {
+        this.requeuer.track(doc.uuid);
+        return NOT_ENQUEUED;
+      }
+      await this.datastore.replace(before.value, written).catch(() => undefined);
+      throw err;
+    }
+    await recordEntryId(this.datastore, doc.uuid, NOT_ENQUEUED, entryId, { value: marked, cas: written });
     return entryId;
   }
 

@@ -10,7 +10,7 @@ import { nextAttemptText, progressLabel } from "./outcome-label.ts";
 /** Events `zerog status` prints (the newest). */
 const STATUS_EVENTS = 5;
 
-/** `zerog status UUID`, `zerog jobs`, `zerog cancel UUID`: the jobs endpoints of the REST API. */
+/** `zerog status UUID`, `zerog jobs`, `zerog cancel UUID`, `zerog purge UUID`: the jobs endpoints of the REST API. */
 export function registerJobCommands(program: Command): void {
   program
     .command("status <uuid>")
@@ -53,6 +53,15 @@ export function registerJobCommands(program: Command): void {
       console.log(
         r.result === "stopping" ? `${uuid}: running; its worker is stopping it (result 410)` : `${uuid}: ${r.result}`,
       );
+    });
+
+  program
+    .command("purge <uuid>")
+    .description("remove a finished job's document, logs and listing entries (DELETE /job/UUID?purge=true)")
+    .option(...URL_OPTION)
+    .action(async (uuid: string, flags: { url: string }) => {
+      await callApi(flags.url, "DELETE", `job/${encodeURIComponent(uuid)}?purge=true`);
+      console.log(`${uuid}: purged`);
     });
 }
 

@@ -7,6 +7,7 @@ import { addFollowOption } from "./follow.ts";
 import { registerInit } from "./init.ts";
 import { registerJobCommands } from "./jobs.ts";
 import { registerJobTypes } from "./jobtypes.ts";
+import { registerRetry } from "./retry.ts";
 import { registerServe } from "./serve.ts";
 import { registerSubmit } from "./submit.ts";
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerFleet(program);
   addFollowOption(registerSubmit(program));
   registerJobCommands(program);
+  registerRetry(program);
   registerJobTypes(program);
   return program;
 }

@@ -10,6 +10,7 @@ import { newJobDocument } from "../job/new-document.ts";
 import type { JobRegistry } from "../job/registry.ts";
 import * as t from "../job/transitions.ts";
 import { IDEMPOTENCY_WINDOW_SECONDS, Idempotency } from "./idempotency.ts";
+import { type RetryManyQuery, retryJob, retryJobs } from "./retry-job.ts";
 
 export interface JobClientOptions {
   /** Queue new jobs are put on. */
@@ -90,6 +91,11 @@ export class JobClient {
 
   get registry(): JobRegistry {
     return this.#registry;
+  }
+
+  /** The backend this client writes to (for services over both halves, such as purging: src/backends/purge-job.ts). */
+  get backend(): Backend {
+    return this.#backend;
   }
 
   /** Validates params (InvalidParamsError, UnknownJobTypeError), persists and enqueues the job; resolves with its uuid. */
@@ -195,6 +201,24 @@ export class JobClient {
         if (!isZeroGError(err, "ZEROG_CAS_MISMATCH") || round >= KILL_CAS_RETRIES) throw err;
       }
     }
+  }
+
+  /**
+   * Runs a failed or killed job again: a new attempt with its logs and data kept, event "Retried
+   * by user", `errorCount` 0, queued (docs/job-states.md). JobNotFoundError for an unknown uuid,
+   * JobNotRetryableError (409) for a job that is waiting, running or succeeded.
+   */
+  retry(uuid: string): Promise<void> {
+    return retryJob(this.#backend, this.#opts.clock, uuid);
+  }
+
+  /**
+   * Retries the failed (or killed) jobs, of one type if given, newest first, at most
+   * `query.limit` (10,000 at most per call); a job that changed meanwhile is skipped. Resolves
+   * with how many were retried.
+   */
+  retryMany(query: RetryManyQuery): Promise<number> {
+    return retryJobs(this.#backend, this.#opts.clock, query);
   }
 
   /**

@@ -43,6 +43,14 @@ export interface Backend {
    */
   createJob(doc: JobDocument, put: PutOptions): Promise<QueueEntryId>;
   /**
+   * Replaces an existing job's document (`replace` with `cas`) and puts its uuid on
+   * `doc.queueName` again, recording the new entry's id as `queueJobId`: a finished job that runs
+   * once more (a user's retry). One transaction where datastore and queue share a store. A stale
+   * `cas` is CasMismatchError (a missing job JobNotFoundError), and nothing is put. Resolves with
+   * the entry's id; "-1" when the queue is down and the entry follows once it is back (SeparateBackend).
+   */
+  requeueJob(doc: JobDocument, cas: Cas, put: PutOptions): Promise<QueueEntryId>;
+  /**
    * Writes a run's outcome (`replace` with `cas`) and then deletes or releases its entry; one
    * transaction where datastore and queue share a store. A CAS mismatch fails the whole call.
    * An entry that is no longer ours is left alone: its new holder reads the recorded outcome.

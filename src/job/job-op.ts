@@ -1,4 +1,4 @@
-import { type JobDocument, KILLED_BY_USER } from "./document.ts";
+import { type JobDocument, KILLED_BY_USER, NO_RESULT } from "./document.ts";
 
 /**
  * Every change to a job document, as plain data: the one form a change takes. Job code's ops
@@ -18,13 +18,14 @@ export type JobCodeOp =
   | { op: "setTickValue"; v: number }
   | { op: "setData"; data: unknown };
 
-/** The changes only a worker or a client makes: a run's start and end, and kills. */
+/** The changes only a worker or a client makes: a run's start and end, kills, and a user's retry. */
 export type WorkerOp =
   | { op: "startRun"; attempt: number; workerId: string; at: string }
   | { op: "finish"; resultCode: number; at: string }
   | { op: "requeue"; nextAttemptAt: string | null }
   | { op: "requestKill" }
-  | { op: "killedByUser"; at: string };
+  | { op: "killedByUser"; at: string }
+  | { op: "retryByUser"; at: string };
 
 const clamp01 = (x: number): number => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
 
@@ -81,7 +82,29 @@ export function applyOp(doc: JobDocument, op: JobOp): void {
       applyOp(doc, { op: "addError", errorCode: KILLED_BY_USER, msg: "Killed by user", at: op.at });
       finish(doc, KILLED_BY_USER, op.at);
       return;
+    case "retryByUser":
+      retryByUser(doc, op.at);
+      return;
   }
+}
+
+/**
+ * A failed or killed job waits to run again, its logs and data kept. `errorCount` starts over so
+ * the default `continueRunning()` gives the new runs the class's `maxErrors` again; the attempt is
+ * bumped so a writer still holding the finished attempt is fenced off.
+ */
+function retryByUser(doc: JobDocument, at: string): void {
+  doc.events.push({ timeStamp: at, msg: "Retried by user" });
+  doc.attempt += 1;
+  doc.errorCount = 0;
+  doc.state = "queued";
+  doc.running = false;
+  doc.resultCode = NO_RESULT;
+  doc.killRequested = false;
+  doc.finishedAt = null;
+  doc.completeness = 0;
+  doc.nextAttemptAt = null;
+  delete doc.completenessAtEnd;
 }
 
 function finish(doc: JobDocument, resultCode: number, at: string): void {

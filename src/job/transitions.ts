@@ -70,3 +70,11 @@ export function requestKill(): JobOp {
 export function killedByUser(at: string): JobOp {
   return { op: "killedByUser", at };
 }
+
+/**
+ * A user runs a failed or killed job again: event "Retried by user", a new attempt (fencing the
+ * finished one), `errorCount` 0, queued with no result, progress 0; logs and data are kept.
+ */
+export function retryByUser(at: string): JobOp {
+  return { op: "retryByUser", at };
+}

@@ -18,6 +18,7 @@ import { type JobEventsOptions, registerEventRoutes } from "./routes/job-events.
 import { registerListRoutes } from "./routes/list-jobs.ts";
 import { registerOpsRoutes } from "./routes/ops.ts";
 import { registerReadRoutes } from "./routes/read-job.ts";
+import { registerRetryRoutes } from "./routes/retry-job.ts";
 import { registerUiRoutes } from "./routes/ui.ts";
 import { registerWorkerRoutes } from "./routes/workers.ts";
 
@@ -109,6 +110,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
   registerReadRoutes(app, opts.client);
   registerListRoutes(app, opts.client);
   registerCancelRoutes(app, opts.client);
+  registerRetryRoutes(app, opts.client);
   registerEventRoutes(app, opts.client, opts.events);
   registerUiRoutes(app);
   if (opts.manager) registerWorkerRoutes(app, opts.manager);

@@ -7,6 +7,8 @@ import type { Reserved } from "../../src/contracts/queue.ts";
 import { isZeroGError } from "../../src/errors.ts";
 import { ManualClock } from "../../src/internal/clock.ts";
 import type { JobDocument } from "../../src/job/document.ts";
+import { applyOp } from "../../src/job/job-op.ts";
+import { retryByUser } from "../../src/job/transitions.ts";
 import { makeDocument } from "../helpers/documents.ts";
 
 export interface BackendSuiteOptions {
@@ -192,6 +194,49 @@ export function describeBackend(opts: BackendSuiteOptions): void {
         expect(await b.queue.entryStats(id)).toBeNull();
       },
     );
+
+    /** A created job, run and settled as failed (its entry deleted), and its stored document. */
+    const failedJob = async () => {
+      const { doc, id, entry, cur } = await createdAndReserved();
+      const failed = { ...cur.value, state: "finished" as const, resultCode: 500, completeness: 1 };
+      const cas = await b.settle(failed, cur.cas, entry, { kind: "delete" });
+      expect(await b.queue.entryStats(id)).toBeNull();
+      return { doc, id, stored: { value: failed, cas } };
+    };
+    const retried = (doc: JobDocument): JobDocument => {
+      const next = structuredClone(doc);
+      applyOp(next, retryByUser("2026-02-01T00:00:00.000Z"));
+      return next;
+    };
+
+    it("requeueJob replaces a finished job's document and puts one reservable entry, its id recorded", async () => {
+      const { doc, id, stored } = await failedJob();
+      const next = retried(stored.value);
+      const newId = await b.requeueJob(next, stored.cas, { priority: 7, ttrSeconds: 60 });
+      expect(newId).not.toBe(id);
+      expect((await mustRead(doc.uuid)).value).toEqual({ ...next, queueJobId: newId });
+      expect(await b.queue.entryStats(newId)).toMatchObject({ queue: Q, state: "ready", priority: 7 });
+      expect(await b.queue.stats(Q)).toEqual({ ...EMPTY, ready: 1 });
+      const r = await mustReserve();
+      expect(r).toMatchObject({ id: newId, queue: Q, body: queueBodyOf(doc.uuid) });
+      expect(await b.queue.reserve([Q], { timeoutMs: 0 })).toBeNull();
+      expect((await b.datastore.list({ state: "queued" })).map((d) => d.uuid)).toEqual([doc.uuid]);
+      expect(await b.datastore.list({ state: "failed" })).toEqual([]);
+    });
+
+    it("requeueJob with a stale cas changes nothing and puts nothing; a missing job puts nothing", async () => {
+      const { doc, stored } = await failedJob();
+      const newer = await b.datastore.replace({ ...stored.value, tickcount: 9 }, stored.cas);
+      const err = await b.requeueJob(retried(stored.value), stored.cas, PUT).catch((e: unknown) => e);
+      expect(isZeroGError(err, "ZEROG_CAS_MISMATCH")).toBe(true);
+      expect(await b.datastore.read(doc.uuid)).toEqual({ value: { ...stored.value, tickcount: 9 }, cas: newer });
+      expect(await b.queue.stats(Q)).toEqual(EMPTY);
+      const missing = makeDocument();
+      const gone = await b.requeueJob(retried(missing), "1", PUT).catch((e: unknown) => e);
+      expect(isZeroGError(gone, "ZEROG_JOB_NOT_FOUND")).toBe(true);
+      expect(await b.datastore.read(missing.uuid)).toBeNull();
+      expect(await b.queue.stats(Q)).toEqual(EMPTY);
+    });
 
     it("hands 12 created jobs to 18 concurrent reservers, each to one only", async () => {
       for (let i = 0; i < 12; i++) await b.createJob(makeDocument(), PUT);

@@ -520,5 +520,160 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         expect(plain.status).toBe(204);
       });
     });
+    describe("retrying and purging jobs (docs/job-states.md, Retried by a user)", () => {
+      type Page = { jobs: { uuid: string }[] };
+      const listed = async (query: string) =>
+        ((await call("GET", `/jobs?${query}`)).body as Page).jobs.map((j) => j.uuid);
+      const errorLines = (doc: JobDocument) => doc.errors.map((e) => e.msg.split("\n")[0]);
+
+      it("runs a failed job again with POST /job/{uuid}/retry: a new attempt, its errors kept", async () => {
+        const first = await runJob("fragile", {});
+        expect(first).toMatchObject({ resultCode: 500, errorCount: 1, attempt: 1 });
+        const starts = watcher.started.filter((u) => u === first.uuid).length;
+        const res = await call("POST", `/job/${first.uuid}/retry`);
+        expect(res).toMatchObject({ status: 200, body: { uuid: first.uuid, result: "retried" } });
+        expect((await watcher.finishedTimes(first.uuid, 2)).resultCode).toBe(500);
+        expect(watcher.started.filter((u) => u === first.uuid)).toHaveLength(starts + 1);
+        const doc = await dump(first.uuid);
+        // The retry takes attempt 2 (fencing the finished run off), its run attempt 3.
+        expect(doc.attempt).toBe(first.attempt + 2);
+        // errorCount started over: one error again, so maxErrors 1 finished it after one run.
+        expect(doc).toMatchObject({ state: "finished", resultCode: 500, errorCount: 1, running: false });
+        expect(doc.errors[0]).toEqual(first.errors[0]);
+        expect(errorLines(doc)).toEqual(["Error: fragile broke", "Error: fragile broke"]);
+        expect(msgs(doc.events)).toEqual(["Retried by user"]);
+      });
+
+      it("runs a killed job again: killed while it ran, or cancelled while it waited", async () => {
+        const res = await post("slow", { ms: 30_000, slowRuns: 1 });
+        const { uuid } = res.body as { uuid: string };
+        await expect.poll(() => watcher.started.includes(uuid)).toBe(true);
+        expect((await call("POST", `/job/${uuid}/kill`)).status).toBe(202);
+        expect((await watcher.finished(uuid)).resultCode).toBe(410);
+        expect((await call("POST", `/job/${uuid}/retry`)).body).toEqual({ uuid, result: "retried" });
+        // Past its slow runs, the new attempt finishes at once.
+        expect((await watcher.finishedTimes(uuid, 2)).resultCode).toBe(200);
+        const doc = await dump(uuid);
+        expect(doc).toMatchObject({ resultCode: 200, killRequested: false, errorCount: 0, attempt: 3 });
+        expect(doc.errors).toEqual([expect.objectContaining({ errorCode: 410, msg: "Killed by user" })]);
+        expect(msgs(doc.events)).toEqual(["started sleeping", "Retried by user"]);
+
+        // Cancelled before it ran: its first entry is still delayed, and the retry's runs it now.
+        const waiting = await server.client.create("return_value", { ret: 201 }, { delaySeconds: 3600 });
+        expect((await call("DELETE", `/job/${waiting}`)).body).toEqual({ uuid: waiting, result: "cancelled" });
+        expect((await call("POST", `/job/${waiting}/retry`)).status).toBe(200);
+        expect((await watcher.finished(waiting)).resultCode).toBe(201);
+        expect(await dump(waiting)).toMatchObject({ resultCode: 201, attempt: 2, state: "finished" });
+      });
+
+      it("refuses to retry a waiting, running or succeeded job (409), an unknown one (404), a bad uuid (400)", async () => {
+        const stored = newJobDocument({
+          jobType: "return_value",
+          params: {},
+          queueName: "zerog_jobs",
+          queueKwargs: { priority: 1024, ttrSeconds: 1 },
+          nowMs: Date.now(),
+        });
+        // Stored without an entry, so it stays queued for as long as the test looks at it.
+        await server.backend.datastore.create(stored);
+        const delayed = await server.client.create("return_value", {}, { delaySeconds: 3600 });
+        const succeeded = await runJob("return_value", { ret: 200 });
+        const running = (await post("abortable", { ms: 60_000 })).body as { uuid: string };
+        await expect.poll(async () => (await dump(running.uuid)).state, { timeout: 10_000 }).toBe("running");
+        for (const [uuid, status] of [
+          [stored.uuid, "queued"],
+          [delayed, "delayed"],
+          [running.uuid, "running"],
+          [succeeded.uuid, "finished"],
+        ] as const) {
+          const refused = await call("POST", `/job/${uuid}/retry`);
+          expect(refused, status).toMatchObject({ status: 409, body: { error: "ZEROG_JOB_NOT_RETRYABLE" } });
+          expect((refused.body as { message: string }).message).toContain(`is ${status}`);
+        }
+        expect(await dump(succeeded.uuid)).toEqual(succeeded);
+        const unknown = await call("POST", `/job/${randomUUID()}/retry`);
+        expect(unknown).toMatchObject({ status: 404, body: { error: "ZEROG_JOB_NOT_FOUND" } });
+        const malformed = await call("POST", "/job/not-a-uuid/retry");
+        expect(malformed).toMatchObject({ status: 400, body: { error: "ZEROG_BAD_REQUEST" } });
+        expect((await call("DELETE", `/job/${running.uuid}`)).status).toBe(202);
+        expect((await watcher.finished(running.uuid)).resultCode).toBe(410);
+      });
+
+      it("retries exactly the failed jobs of a type with POST /jobs/retry, and answers how many", async () => {
+        await runJob("fragile", {});
+        await runJob("fragile", {});
+        const otherType = await runJob("return_value", { ret: 503 });
+        const succeeded = await runJob("return_value", { ret: 200 });
+        // Every failed fragile job of this suite, the earlier tests' included.
+        const failed = await listed("state=failed&type=fragile&limit=500");
+        expect(failed.length).toBeGreaterThanOrEqual(2);
+        const before = new Map(failed.map((uuid) => [uuid, watcher.finishCount(uuid)]));
+        const none = await call("POST", "/jobs/retry?type=fragile&state=failed&createdBefore=2000-01-01");
+        expect(none).toMatchObject({ status: 200, body: { retried: 0 } });
+
+        const res = await call("POST", "/jobs/retry?type=fragile&state=failed");
+        expect(res).toMatchObject({ status: 200, body: { retried: failed.length } });
+        for (const [uuid, times] of before) await watcher.finishedTimes(uuid, times + 1);
+        for (const uuid of failed) {
+          const doc = await dump(uuid);
+          expect(doc).toMatchObject({ state: "finished", resultCode: 500, errorCount: 1 });
+          expect(msgs(doc.events).at(-1)).toBe("Retried by user");
+        }
+        // Other types and other states are left alone.
+        expect(await dump(otherType.uuid)).toEqual(otherType);
+        expect(await dump(succeeded.uuid)).toEqual(succeeded);
+
+        for (const query of ["", "?state=finished", "?state=failed&createdBefore=yesterday", "?state=failed&limit=0"]) {
+          const bad = await call("POST", `/jobs/retry${query}`);
+          expect(bad, query).toMatchObject({ status: 400, body: { error: "ZEROG_BAD_REQUEST" } });
+        }
+      });
+
+      it("purges a finished job with DELETE ?purge=true, and refuses one that has not finished (409)", async () => {
+        const done = await runJob("return_value", { ret: 200 });
+        const failed = await runJob("return_value", { ret: 503 });
+        // The parsed query decides, however the URL spells it (%74 is "t").
+        for (const [doc, query] of [
+          [done, "purge=true"],
+          [failed, "purge=%74rue"],
+        ] as const) {
+          const res = await call("DELETE", `/job/${doc.uuid}?${query}`);
+          expect(res).toMatchObject({ status: 200, body: { uuid: doc.uuid, result: "purged" } });
+          expect((await call("GET", `/info/${doc.uuid}`)).status).toBe(404);
+          expect(await server.backend.datastore.read(doc.uuid)).toBeNull();
+        }
+        for (const query of ["limit=500", "type=return_value&limit=500", "state=finished&type=return_value&limit=500"])
+          expect(await listed(query), query).not.toContain(done.uuid);
+        for (const query of ["limit=500", "type=return_value&limit=500", "state=failed&type=return_value&limit=500"])
+          expect(await listed(query), query).not.toContain(failed.uuid);
+        const again = await call("DELETE", `/job/${done.uuid}?purge=true`);
+        expect(again).toMatchObject({ status: 404, body: { error: "ZEROG_JOB_NOT_FOUND" } });
+
+        const running = (await post("abortable", { ms: 60_000 })).body as { uuid: string };
+        await expect.poll(async () => (await dump(running.uuid)).state, { timeout: 10_000 }).toBe("running");
+        const refused = await call("DELETE", `/job/${running.uuid}?purge=true`);
+        expect(refused).toMatchObject({ status: 409, body: { error: "ZEROG_JOB_NOT_PURGEABLE" } });
+        expect((refused.body as { message: string }).message).toContain("it is running");
+        expect((await dump(running.uuid)).state).toBe("running");
+        expect((await call("DELETE", `/job/${running.uuid}?purge=false`)).status).toBe(202);
+        expect((await watcher.finished(running.uuid)).resultCode).toBe(410);
+        expect((await call("DELETE", `/job/${running.uuid}?purge=true`)).body).toEqual({
+          uuid: running.uuid,
+          result: "purged",
+        });
+
+        // Cancelled while it waited: its entry is still delayed on the queue, so the job stays.
+        const waiting = await server.client.create("return_value", {}, { delaySeconds: 3600 });
+        expect((await call("DELETE", `/job/${waiting}`)).status).toBe(200);
+        const held = await call("DELETE", `/job/${waiting}?purge=true`);
+        expect(held).toMatchObject({ status: 409, body: { error: "ZEROG_JOB_NOT_PURGEABLE" } });
+        expect((held.body as { message: string }).message).toContain("queue entry is still waiting");
+        const unknown = await call("DELETE", `/job/${randomUUID()}?purge=true`);
+        expect(unknown).toMatchObject({ status: 404, body: { error: "ZEROG_JOB_NOT_FOUND" } });
+        const bad = await call("DELETE", `/job/${waiting}?purge=yes`);
+        expect(bad).toMatchObject({ status: 400, body: { error: "ZEROG_BAD_REQUEST" } });
+        expect((await dump(waiting)).resultCode).toBe(410);
+      });
+    });
   });
 }

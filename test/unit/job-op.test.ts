@@ -41,6 +41,22 @@ describe("applyOp", () => {
     expect(doc.errors.at(-1)).toEqual({ timeStamp: at, msg: "Killed by user", errorCode: 410 });
   });
 
+  it("retries a failed job: a new attempt, queued with no result, its logs and data kept", () => {
+    const doc = makeDocument({ attempt: 3, errorCount: 3, data: { part: 1 }, workerId: "w1" });
+    applyOp(doc, t.addError(500, "broke", at));
+    applyOp(doc, t.setCompleteness(0.4));
+    applyOp(doc, t.finish(500, at));
+    applyOp(doc, t.requestKill());
+    const later = "2026-01-02T00:00:00.000Z";
+    applyOp(doc, t.retryByUser(later));
+    expect(doc).toMatchObject({ attempt: 4, errorCount: 0, state: "queued", running: false, resultCode: -1 });
+    expect(doc).toMatchObject({ killRequested: false, finishedAt: null, completeness: 0, nextAttemptAt: null });
+    expect(doc).not.toHaveProperty("completenessAtEnd");
+    expect(doc).toMatchObject({ data: { part: 1 }, workerId: "w1" });
+    expect(doc.errors).toEqual([{ timeStamp: at, msg: "broke", errorCode: 500 }]);
+    expect(doc.events.at(-1)).toEqual({ timeStamp: later, msg: "Retried by user" });
+  });
+
   it("requeues as delayed with the next attempt's time, or queued without a delay", () => {
     const doc = makeDocument({ running: true, state: "running" });
     applyOp(doc, t.requeue(30, at));
@@ -60,9 +76,10 @@ describe("isJobCodeOp", () => {
       expect(isJobCodeOp(op)).toBe(true);
   });
 
-  it("refuses a run's start or end, kills, and malformed ops", () => {
+  it("refuses a run's start or end, kills, a user's retry, and malformed ops", () => {
     for (const op of [t.finish(200, at), t.startRun(9, "w", at), t.requeue(0, at), t.requestKill(), t.killedByUser(at)])
       expect(isJobCodeOp(op)).toBe(false);
+    expect(isJobCodeOp(t.retryByUser(at))).toBe(false);
     const malformed = [
       null,
       5,

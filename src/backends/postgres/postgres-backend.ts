@@ -23,6 +23,7 @@ import { sqlFile } from "./sql.ts";
 const SQL = {
   createJob: sqlFile("create-job"),
   createJobs: sqlFile("create-jobs"),
+  requeueJob: sqlFile("requeue-job"),
   settle: sqlFile("settle"),
   settleBatch: sqlFile("settle-batch"),
 } as const;
@@ -146,6 +147,33 @@ export class PostgresBackend implements Backend {
       const row = rows[i];
       return row ? { ok: true, value: String(row.id) } : { ok: false, error: new Error("create-jobs: missing row") };
     });
+  }
+
+  /**
+   * The document's CAS replace and its new entry in one statement (requeue-job.sql): a stale
+   * version changes neither, so no entry is ever put for a retry that lost a race.
+   */
+  async requeueJob(doc: JobDocument, cas: Cas, put: PutOptions): Promise<QueueEntryId> {
+    const version = versionOf(cas);
+    if (version === null) {
+      throw (await this.datastore.read(doc.uuid)) ? new CasMismatchError(doc.uuid) : new JobNotFoundError(doc.uuid);
+    }
+    const e = this.queue.newEntry(put);
+    const [row] = await this.#db.run<CasRow & { id: number | null }>(SQL.requeueJob, [
+      doc.uuid,
+      doc.state,
+      JSON.stringify(doc),
+      version,
+      doc.queueName,
+      queueBodyOf(doc.uuid),
+      e.priority,
+      e.ttrMs,
+      e.state,
+      e.dueMs,
+    ]);
+    casOf(doc.uuid, row);
+    if (e.state === "ready") this.queue.announce(doc.queueName);
+    return String(row?.id);
   }
 
   /**

@@ -79,11 +79,7 @@ export class RedisBackend implements Backend {
   async createJob(doc: JobDocument, put: PutOptions): Promise<QueueEntryId> {
     const k = this.queue.keys;
     const queue = doc.queueName;
-    // The entry id is known only inside the script: it is spliced into the JSON where this marker is.
-    const marker = `zerog-queue-job-id-${randomUUID()}`;
-    const parts = JSON.stringify({ ...doc, queueJobId: marker }).split(JSON.stringify(marker));
-    const [head, tail] = parts;
-    if (parts.length !== 2 || head === undefined || tail === undefined) throw new Error("cannot place queueJobId");
+    const [head, tail] = splitAtEntryId(doc);
     const { priority, ttrMs, delayMs } = resolvePut(put);
     const keys = [k.job(doc.uuid), k.entrySeq, k.ready(queue), k.delayed(queue)];
     const args = [
@@ -94,6 +90,25 @@ export class RedisBackend implements Backend {
     ];
     const id = await runScript(this.#client, "job-create", keys, args);
     if (id === 0) throw new AlreadyExistsError(doc.uuid);
+    return String(id);
+  }
+
+  /**
+   * One script (job-requeue.lua): the CAS check, the document and its new entry together, so a
+   * stale cas puts nothing.
+   */
+  async requeueJob(doc: JobDocument, cas: string, put: PutOptions): Promise<QueueEntryId> {
+    const k = this.queue.keys;
+    const queue = doc.queueName;
+    const [head, tail] = splitAtEntryId(doc);
+    const { priority, ttrMs, delayMs } = resolvePut(put);
+    const keys = [k.job(doc.uuid), k.entrySeq, k.ready(queue), k.delayed(queue)];
+    const args = [
+      ...[k.indexPrefix, doc.uuid, head, tail, statusOf(doc), cas, startableAttempt(doc)],
+      ...[k.entryPrefix, queue, queueBodyOf(doc.uuid), priority, ttrMs, delayMs, this.queue.clock.now(), k.wake(queue)],
+    ];
+    const id = await runScript(this.#client, "job-requeue", keys, args);
+    versionOf(doc.uuid, id); // 0 and -1: missing, stale
     return String(id);
   }
 
@@ -161,6 +176,18 @@ export class RedisBackend implements Backend {
     await Promise.allSettled([this.queue.close(), this.datastore.close()]);
     await this.#client.close().catch(() => undefined);
   }
+}
+
+/**
+ * The document's JSON in two halves around its `queueJobId`, which only the script knows (INCR):
+ * it is spliced in where a unique marker stood, sparing Lua a decode and re-encode of the JSON.
+ */
+function splitAtEntryId(doc: JobDocument): [string, string] {
+  const marker = `zerog-queue-job-id-${randomUUID()}`;
+  const parts = JSON.stringify({ ...doc, queueJobId: marker }).split(JSON.stringify(marker));
+  const [head, tail] = parts;
+  if (parts.length !== 2 || head === undefined || tail === undefined) throw new Error("cannot place queueJobId");
+  return [head, tail];
 }
 
 /** A leased job hash as `datastore.read` would answer it, or undefined when that is not a document object. */

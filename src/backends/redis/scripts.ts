@@ -20,6 +20,7 @@ export type ScriptName =
   | "q-stats"
   | "job-create"
   | "job-settle"
+  | "job-requeue"
   | "fleet-list"
   | "idem-claim"
   | "idem-release";
@@ -41,6 +42,7 @@ const SCRIPT_NAMES: readonly ScriptName[] = [
   "q-stats",
   "job-create",
   "job-settle",
+  "job-requeue",
   "fleet-list",
   "idem-claim",
   "idem-release",

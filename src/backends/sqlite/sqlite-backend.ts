@@ -34,6 +34,18 @@ export class SqliteBackend implements Backend {
     return entryId;
   }
 
+  /** The document's CAS replace and the new entry in one savepoint: a stale cas rolls the entry back with it. */
+  async requeueJob(doc: JobDocument, cas: Cas, put: PutOptions): Promise<QueueEntryId> {
+    const { datastore, queue, connection } = this.store;
+    const entryId = await connection.write(() => {
+      const id = queue.insertSync(doc.queueName, queueBodyOf(doc.uuid), put);
+      datastore.replaceSync({ ...doc, queueJobId: id }, cas);
+      return id;
+    });
+    if (!((put.delaySeconds ?? 0) > 0)) queue.notifyReady(doc.queueName);
+    return entryId;
+  }
+
   /** The outcome and its entry's delete or release in one savepoint: no window where one is done and not the other. */
   async settle(doc: JobDocument, cas: Cas, entry: Reserved, settlement: EntrySettlement): Promise<Cas> {
     const { datastore, queue, connection } = this.store;

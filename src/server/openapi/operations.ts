@@ -134,11 +134,50 @@ export const KNOWN_OPERATIONS: Record<string, OperationDoc> = {
     errors: ["ZEROG_JOB_NOT_FOUND"],
   },
   "DELETE /job/:uuid": {
-    summary: "Cancel or kill a job",
+    summary: "Cancel or kill a job; with purge=true, remove a finished one",
     tag: "jobs",
     params: { uuid: UUID },
-    ok: { status: 200, description: '`{uuid, result: "cancelled"}` (was waiting); 202 `"stopping"` (running)' },
-    errors: ["ZEROG_JOB_NOT_FOUND", "ZEROG_JOB_FINISHED"],
+    query: [
+      {
+        name: "purge",
+        description:
+          "true: remove the finished job's document instead of cancelling (any other value than true or false is 400)",
+        schema: { type: "boolean" },
+      },
+    ],
+    ok: {
+      status: 200,
+      description: '`{uuid, result: "cancelled"}` (was waiting) or `"purged"`; 202 `"stopping"` (running)',
+    },
+    errors: ["ZEROG_JOB_NOT_FOUND", "ZEROG_JOB_FINISHED", "ZEROG_JOB_NOT_PURGEABLE", "ZEROG_BAD_REQUEST"],
+  },
+  "POST /job/:uuid/retry": {
+    summary: "Run a failed or killed job again",
+    description: "A new attempt, its logs and data kept, event 'Retried by user', errorCount 0, queued.",
+    tag: "jobs",
+    params: { uuid: UUID },
+    ok: { status: 200, description: '`{uuid, result: "retried"}`', schema: anyObject },
+    errors: ["ZEROG_BAD_REQUEST", "ZEROG_JOB_NOT_FOUND", "ZEROG_JOB_NOT_RETRYABLE"],
+  },
+  "POST /jobs/retry": {
+    summary: "Run the failed (or killed) jobs again, newest first",
+    tag: "jobs",
+    query: [
+      { name: "state", description: "failed or killed (required)", schema: { enum: ["failed", "killed"] } },
+      { name: "type", description: "only this job type", schema: { type: "string" } },
+      {
+        name: "createdBefore",
+        description: "only jobs created before this time (ISO-8601 date, or date-time with its zone)",
+        schema: { type: "string", format: "date-time" },
+      },
+      {
+        name: "limit",
+        description: "most jobs to retry (default and maximum 10000)",
+        schema: { type: "integer", minimum: 1, maximum: 10_000 },
+      },
+    ],
+    ok: { status: 200, description: "`{retried: n}`: how many jobs were retried", schema: anyObject },
+    errors: ["ZEROG_BAD_REQUEST"],
   },
   "GET /jobs": {
     summary: "List jobs, newest first, a page at a time",
