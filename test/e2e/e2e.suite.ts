@@ -566,7 +566,7 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         expect(await dump(waiting)).toMatchObject({ resultCode: 201, attempt: 2, state: "finished" });
       });
 
-      it("refuses to retry a waiting, running or succeeded job (409), an unknown one (404), a bad uuid (400)", async () => {
+      it("refuses to retry a waiting, running or succeeded job (409), an unknown one (404), a bad uuid (404 as everywhere)", async () => {
         const stored = newJobDocument({
           jobType: "return_value",
           params: {},
@@ -594,7 +594,7 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         const unknown = await call("POST", `/job/${randomUUID()}/retry`);
         expect(unknown).toMatchObject({ status: 404, body: { error: "ZEROG_JOB_NOT_FOUND" } });
         const malformed = await call("POST", "/job/not-a-uuid/retry");
-        expect(malformed).toMatchObject({ status: 400, body: { error: "ZEROG_BAD_REQUEST" } });
+        expect(malformed).toMatchObject({ status: 404, body: { error: "ZEROG_JOB_NOT_FOUND" } });
         expect((await call("DELETE", `/job/${running.uuid}`)).status).toBe(202);
         expect((await watcher.finished(running.uuid)).resultCode).toBe(410);
       });

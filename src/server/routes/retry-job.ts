@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { JobClient } from "../../client/job-client.ts";
 import { RETRY_MANY_LIMITS, type RetryManyQuery } from "../../client/retry-job.ts";
 import { ZeroGError } from "../../errors.ts";
-import { UUID_PATTERN } from "./uuid.ts";
+import { checkedUuid } from "./uuid.ts";
 
 /** Always guarded by the API token: a retry changes jobs. */
 const TOKEN = { config: { guard: "token" } } as const;
@@ -64,14 +64,12 @@ export function retryManyQueryOf(q: RetryManyParams & Record<string, unknown>): 
 /**
  * POST /job/{uuid}/retry: 200 `{uuid, result: "retried"}` for a failed or killed job, which runs
  * again (docs/job-states.md); 409 ZEROG_JOB_NOT_RETRYABLE for one that is waiting, running or
- * succeeded; 404 for an unknown uuid; 400 for a path segment that is not a uuid.
+ * succeeded; 404 for an unknown uuid or a path segment that is not one (as every uuid route).
  * POST /jobs/retry?state=failed|killed[&type=][&createdBefore=][&limit=]: 200 `{retried: n}`.
  */
 export function registerRetryRoutes(app: FastifyInstance, client: JobClient): void {
   app.post<{ Params: { uuid: string } }>("/job/:uuid/retry", TOKEN, async (req) => {
-    const given = req.params.uuid;
-    if (!UUID_PATTERN.test(given)) throw badRequest(`'${given}' is not a job uuid`);
-    const uuid = given.toLowerCase();
+    const uuid = checkedUuid(req.params.uuid);
     await client.retry(uuid);
     return { uuid, result: "retried" as const };
   });
