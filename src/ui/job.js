@@ -187,6 +187,7 @@ export function jobView(main, uuid) {
     }
     es.addEventListener("result", (e) => {
       es.close(); // the server closes the stream; without this the EventSource would reconnect
+      if (stream === es) stream = null;
       const d = JSON.parse(e.data);
       Object.assign(job, { state: "finished", resultCode: d.result, completeness: d.completeness });
       if (d.completenessAtEnd !== undefined && d.completenessAtEnd !== null)
@@ -197,6 +198,7 @@ export function jobView(main, uuid) {
     });
     es.addEventListener("gone", (e) => {
       es.close();
+      if (stream === es) stream = null;
       say(JSON.parse(e.data).message);
     });
     // The browser's own connection error (also a 401 or 404 answer): fall back to polling.
@@ -226,23 +228,54 @@ export function jobView(main, uuid) {
       actions.replaceChildren(
         actionButton("Kill job", `Kill job ${uuid}?`, "Its worker stops it now.", "POST", `/job/${uuid}/kill`),
       );
+    } else if (status === "failed" || status === "killed") {
+      actions.replaceChildren(
+        actionButton(
+          "Retry job",
+          `Retry job ${uuid}?`,
+          "It runs again from the start, with a new attempt; its logs and output are kept.",
+          "POST",
+          `/job/${uuid}/retry`,
+          { kind: "primary", after: followAgain },
+        ),
+        purgeButton(),
+      );
+    } else if (status === "finished") {
+      actions.replaceChildren(purgeButton());
     } else {
       actions.replaceChildren();
     }
   }
 
-  function actionButton(label, title, text, method, path) {
+  function purgeButton() {
+    const text = "Its document, logs and output are removed for good.";
+    return actionButton("Purge job", `Purge job ${uuid}?`, text, "DELETE", `/job/${uuid}?purge=true`, {
+      after: () => {
+        location.hash = "#/jobs";
+      },
+    });
+  }
+
+  /** After a retry: the job is waiting again, so the page follows it as a new job. */
+  async function followAgain() {
+    job.state = ""; // applyDoc keeps a finished job's end otherwise
+    const doc = await refresh().catch(() => null);
+    if (doc && doc.state !== "finished" && !stream && !stopped) openStream();
+  }
+
+  function actionButton(label, title, text, method, path, { kind = "danger", after } = {}) {
     return h(
       "button",
       {
         type: "button",
-        class: "danger",
+        class: kind,
         onclick: async () => {
           if (!(await confirmAction(title, text))) return;
           const res = await api(method, path).catch(() => null);
           if (!res) return;
           say(`Job ${uuid}: ${res.result}`);
-          if (!stream) await refresh().catch(() => undefined);
+          if (after) await after();
+          else if (!stream) await refresh().catch(() => undefined);
         },
       },
       label,

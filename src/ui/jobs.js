@@ -1,6 +1,6 @@
 // Jobs view (#/jobs): GET /jobs filtered by type and state, a page at a time, refreshed every second.
-import { api, clearError } from "./api.js";
-import { h, keyed, poll, setText, time } from "./dom.js";
+import { api, clearError, say } from "./api.js";
+import { confirmAction, h, keyed, poll, setText, time } from "./dom.js";
 import { drawProgress } from "./progress.js";
 
 const STATES = ["queued", "delayed", "running", "finished", "failed", "killed"];
@@ -33,6 +33,8 @@ export function jobsView(main) {
   const pageInfo = h("span", { class: "page-info" });
   const newer = h("button", { type: "button", class: "secondary", onclick: () => turn(-1) }, "Newer");
   const older = h("button", { type: "button", class: "secondary", onclick: () => turn(1) }, "Older");
+  // Shown while the list is filtered to failed or killed jobs: retries every job the filter matches.
+  const retryAll = h("button", { type: "button", hidden: true, onclick: () => retryMatching() });
 
   main.append(
     h("h1", {}, "Jobs"),
@@ -41,6 +43,7 @@ export function jobsView(main) {
       { class: "filters" },
       h("div", { class: "field" }, h("label", { for: "f-type" }, "Type"), typeSelect),
       h("div", { class: "field" }, h("label", { for: "f-state" }, "State"), stateSelect),
+      retryAll,
     ),
     h(
       "div",
@@ -94,8 +97,28 @@ export function jobsView(main) {
     setText(pageInfo, `Page ${pages.length}`);
   }
 
+  function showRetryAll() {
+    const { type, state } = filters;
+    retryAll.hidden = state !== "failed" && state !== "killed";
+    setText(retryAll, `Retry all ${state} jobs${type ? ` of type ${type}` : ""}`);
+  }
+
+  async function retryMatching() {
+    const { type, state } = filters;
+    const what = `every ${state} job${type ? ` of type ${type}` : ""}`;
+    if (!(await confirmAction(`Retry ${what}?`, "Each runs again with a new attempt; logs and output are kept.")))
+      return;
+    const q = new URLSearchParams({ state });
+    if (type) q.set("type", type);
+    const res = await api("POST", `/jobs/retry?${q}`).catch(() => null);
+    if (!res) return;
+    say(`Retried ${res.retried} ${res.retried === 1 ? "job" : "jobs"}`);
+    await load().catch(() => undefined);
+  }
+
   function restart(change) {
     Object.assign(filters, change);
+    showRetryAll();
     pages = [null];
     load().catch(() => undefined);
   }
@@ -109,6 +132,7 @@ export function jobsView(main) {
 
   newer.disabled = true;
   older.disabled = true;
+  showRetryAll();
   return poll(load, POLL_MS);
 }
 
