@@ -11,6 +11,8 @@ export interface WorkerEventMap {
   "job:rescued": [{ uuid: string; entryId: string; deadWorker: string }];
   /** An entry whose job could not be loaded was released to try later, or buried for good. */
   "entry:unloadable": [{ entryId: string; reason: string; action: "released" | "buried" }];
+  /** The served job types this worker leaves waiting changed (a pause or resume read from the fleet store), or were first read. */
+  "worker:paused": [{ pausedTypes: string[] }];
   /** Something failed outside any job (the backend, most likely); the worker carries on. */
   "worker:error": [{ error: unknown }];
 }

@@ -32,6 +32,8 @@ const EXPECTED: Readonly<Record<string, RouteGuard>> = {
   "POST /job/:jobType": "token",
   "POST /job/:uuid/kill": "token",
   "DELETE /job/:uuid": "token",
+  "POST /jobtypes/:jobType/pause": "token",
+  "POST /jobtypes/:jobType/resume": "token",
   "POST /*": "token",
   "GET /workers": "token",
   "GET /workers/:id": "token",

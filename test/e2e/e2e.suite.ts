@@ -93,7 +93,7 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
     };
     const counts = async () => ({
       docs: (await server.backend.datastore.list({ limit: 100_000 })).length,
-      queue: await server.backend.queue.stats("zerog_jobs"),
+      queue: await server.manager.queueDepth(),
     });
 
     describe("outcome table (docs/job-states.md)", () => {
