@@ -7,6 +7,7 @@ import { addFollowOption } from "./follow.ts";
 import { registerInit } from "./init.ts";
 import { registerJobCommands } from "./jobs.ts";
 import { registerJobTypes } from "./jobtypes.ts";
+import { registerPause } from "./pause.ts";
 import { registerServe } from "./serve.ts";
 import { registerSubmit } from "./submit.ts";
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   addFollowOption(registerSubmit(program));
   registerJobCommands(program);
   registerJobTypes(program);
+  registerPause(program);
   return program;
 }
 
