@@ -54,6 +54,7 @@ export interface QueueStatements {
   /** `reserveMany` across `queues` queues, prepared on first use for each count. */
   reserveAcross(queues: number): Stmt<AcrossParams, ReservedRow>;
   countReservable: Stmt<QueueAt & { limit: number }, { n: number }>;
+  hasReservable: Stmt<QueueAt, { found: number }>;
   delete: Stmt<Owner>;
   release: Stmt<Owner & { state: EntryState; dueAt: number; priority: number | null }>;
   touch: Stmt<Owner & { now: number }>;
@@ -112,6 +113,12 @@ export function prepareQueueStatements(db: Database.Database): QueueStatements {
                 WHERE queue = @queue AND state = 'ready' LIMIT @limit))
             + (SELECT count(*) FROM (SELECT 1 FROM zerog_queue
                 WHERE queue = @queue AND state IN ('delayed', 'reserved') AND due_at <= @now LIMIT @limit)) AS n`,
+    ),
+    /** Whether a queue has an entry to reserve now: two index probes, a few µs (a reserve across queues skips the empty ones). */
+    hasReservable: db.prepare<QueueAt, { found: number }>(
+      `SELECT EXISTS (SELECT 1 FROM zerog_queue WHERE queue = @queue AND state = 'ready')
+           OR EXISTS (SELECT 1 FROM zerog_queue
+                      WHERE queue = @queue AND state IN ('delayed', 'reserved') AND due_at <= @now) AS found`,
     ),
     delete: db.prepare<Owner>(`DELETE FROM zerog_queue WHERE ${OWNED}`),
     release: db.prepare<Owner & { state: EntryState; dueAt: number; priority: number | null }>(
