@@ -205,7 +205,13 @@ export class Worker {
       this.#ownsBackend = true;
     }
     const backend = this.#backend;
-    checkJobQueueNames(backend.queue, this.options.queueName, this.registry.types());
+    try {
+      checkJobQueueNames(backend.queue, this.options.queueName, this.registry.types());
+    } catch (err) {
+      if (this.#ownsBackend) await backend.close();
+      this.#backend = this.#config.backend ?? null;
+      throw err;
+    }
     this.#runner = this.#config.runner ?? this.#makeRunner(backend);
     await this.#runner.start?.();
     const ctx: EntryContext = {
