@@ -8,7 +8,7 @@ export function probeDatastore(backend: Backend): Promise<unknown> {
   return backend.datastore.read(PROBE_UUID);
 }
 
-/** Asks the queue something that changes nothing: its stats for `queueName`. */
-export function probeQueue(backend: Backend, queueName: string): Promise<unknown> {
-  return backend.queue.stats(queueName);
+/** Asks the queue something that changes nothing: its stats for each of `queueNames` (a base queue and its job types' queues). */
+export function probeQueue(backend: Backend, queueNames: readonly string[]): Promise<unknown> {
+  return Promise.all(queueNames.map((q) => backend.queue.stats(q)));
 }

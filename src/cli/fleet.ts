@@ -16,7 +16,7 @@ type Target = { kind: "worker"; id: string } | { kind: "host"; host: string };
 export function registerFleet(program: Command): void {
   program
     .command("workers")
-    .description("list live workers per host, whether each host is drained, and the queue depth")
+    .description("list live workers per host, whether each host is drained, the queue depth and the paused job types")
     .option(...URL_OPTION)
     .option("--json", "print GET /workers as JSON")
     .action(async (flags: ApiFlags) => {
@@ -116,5 +116,7 @@ export function formatOverview(o: FleetOverview): string {
   if (o.hosts.length === 0) lines.push("no live workers");
   const q = o.queue;
   lines.push(`queue ${q.queue}: ready ${q.ready}, delayed ${q.delayed}, reserved ${q.reserved}, buried ${q.buried}`);
+  // Absent from servers older than pausing.
+  if (o.pausedTypes?.length) lines.push(`paused job types: ${o.pausedTypes.join(", ")}`);
   return lines.join("\n");
 }

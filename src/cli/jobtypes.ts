@@ -9,6 +9,8 @@ interface JobTypeRow {
   branch: string | null;
   path: string | null;
   postSchema: { properties?: Record<string, unknown>; required?: string[] };
+  /** Absent from servers older than pausing. */
+  paused?: boolean;
 }
 
 /** `zerog jobtypes`: the server's job types, their discovery paths and params (GET /jobtypes). */
@@ -24,9 +26,10 @@ export function registerJobTypes(program: Command): void {
     });
 }
 
-/** A plain table, one job type a line; `-` for a type in no branch. */
+/** A plain table, one job type a line; `-` for a type in no branch; then the paused ones, if any. */
 export function formatJobTypes(rows: readonly JobTypeRow[]): string {
   if (rows.length === 0) return "no job types";
+  const paused = rows.filter((r) => r.paused).map((r) => r.jobType);
   const table = [
     ["TYPE", "NAME", "PATH", "PARAMS", "DESCRIPTION"],
     ...rows.map((r) => [r.jobType, r.name, r.path ?? "-", paramsSummary(r.postSchema), r.description]),
@@ -39,6 +42,7 @@ export function formatJobTypes(rows: readonly JobTypeRow[]): string {
         .join("  ")
         .trimEnd(),
     )
+    .concat(paused.length > 0 ? [`paused: ${paused.join(", ")}`] : [])
     .join("\n");
 }
 

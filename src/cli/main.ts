@@ -7,6 +7,7 @@ import { addFollowOption } from "./follow.ts";
 import { registerInit } from "./init.ts";
 import { registerJobCommands } from "./jobs.ts";
 import { registerJobTypes } from "./jobtypes.ts";
+import { registerPause } from "./pause.ts";
 import { registerRetry } from "./retry.ts";
 import { registerServe } from "./serve.ts";
 import { registerSubmit } from "./submit.ts";
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerJobCommands(program);
   registerRetry(program);
   registerJobTypes(program);
+  registerPause(program);
   return program;
 }
 

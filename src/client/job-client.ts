@@ -1,5 +1,6 @@
 import type { Backend } from "../contracts/backend.ts";
 import type { ListJobsQuery } from "../contracts/datastore.ts";
+import { jobQueueName } from "../contracts/job-queues.ts";
 import { isZeroGError, JobNotFoundError } from "../errors.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import type { JobDocument } from "../job/document.ts";
@@ -13,7 +14,7 @@ import { IDEMPOTENCY_WINDOW_SECONDS, Idempotency } from "./idempotency.ts";
 import { type RetryManyQuery, retryJob, retryJobs } from "./retry-job.ts";
 
 export interface JobClientOptions {
-  /** Queue new jobs are put on. */
+  /** The base queue: a new job of type T is put on `${queueName}/${T}` (src/contracts/job-queues.ts). */
   queueName: string;
   /** TTR of new jobs' queue entries. */
   ttrSeconds: number;
@@ -111,7 +112,7 @@ export class JobClient {
     const doc = newJobDocument({
       jobType,
       params: valid,
-      queueName: this.#opts.queueName,
+      queueName: jobQueueName(this.#opts.queueName, jobType),
       queueKwargs: { priority, ttrSeconds: this.#opts.ttrSeconds, ...(delaySeconds > 0 ? { delaySeconds } : {}) },
       nowMs: this.#opts.clock.now(),
       delaySeconds,
@@ -127,6 +128,25 @@ export class JobClient {
     }
     this.#opts.onCreated?.(jobType);
     return { uuid: doc.uuid, created: true };
+  }
+
+  /**
+   * Pauses a job type on every server of the backend: within a control poll (500 ms) no worker
+   * starts a job of it; creates are still accepted and wait, running jobs finish. Kept in the
+   * backend until `resume`. UnknownJobTypeError for a type this client's registry does not have.
+   */
+  async pause(jobType: string): Promise<void> {
+    await this.#backend.fleet.setPaused(this.#registry.require(jobType).jobType, true);
+  }
+
+  /** Undoes `pause`: the waiting jobs of the type start within a control poll. Idempotent, as `pause` is. */
+  async resume(jobType: string): Promise<void> {
+    await this.#backend.fleet.setPaused(this.#registry.require(jobType).jobType, false);
+  }
+
+  /** The paused job types, sorted (every type paused on the backend, known to this registry or not). */
+  pausedTypes(): Promise<string[]> {
+    return this.#backend.fleet.pausedTypes();
   }
 
   /** Jobs newest first, by type and/or status, from the datastore's index (GET /jobs). */

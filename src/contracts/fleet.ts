@@ -47,6 +47,8 @@ export interface WorkerRecord {
   jobsStarted: number;
   jobsEnded: number;
   queueName: string;
+  /** The job types this worker has seen paused and leaves waiting (absent from workers older than pausing). */
+  pausedTypes?: string[];
   startedAt: string;
   /** When the worker last announced itself (its clock, ISO). */
   seenAt: string;
@@ -84,4 +86,11 @@ export interface FleetStore {
   sendControl(workerId: string, msg: ControlMessage): Promise<void>;
   /** Removes and returns the messages waiting for a worker, oldest first; each is taken once. */
   takeControl(workerId: string): Promise<ControlMessage[]>;
+  /**
+   * Pauses (`true`) or resumes a job type for every worker on the backend: workers start no job of
+   * a paused type until it is resumed. Idempotent; kept until changed, whoever wrote it.
+   */
+  setPaused(jobType: string, paused: boolean): Promise<void>;
+  /** The paused job types, sorted. */
+  pausedTypes(): Promise<string[]>;
 }

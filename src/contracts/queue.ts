@@ -53,6 +53,8 @@ export interface QueueStats {
 export interface QueueCapabilities {
   /** Several processes may share this queue (false for the in-memory one). */
   readonly multiProcess: boolean;
+  /** The longest queue name it holds, in UTF-8 bytes (Beanstalkd's tubes: 200); absent when any name fits. */
+  readonly maxQueueNameBytes?: number;
 }
 
 /** A reserved entry: the worker that holds it must delete, release or bury it before its TTR passes (or touch it). */

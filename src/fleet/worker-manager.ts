@@ -1,5 +1,6 @@
 import type { Backend } from "../contracts/backend.ts";
 import type { ControlMessage, WorkerRecord, WorkerState } from "../contracts/fleet.ts";
+import { type JobQueueStats, jobQueueStats } from "../contracts/job-queues.ts";
 import type { QueueStats } from "../contracts/queue.ts";
 import { HostNotFoundError, WorkerNotFoundError, WorkerRetiredError } from "../errors.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
@@ -18,11 +19,14 @@ export interface HostSummary {
   drained: boolean;
 }
 
-/** GET /workers: the fleet, per host, and the queue's depth per entry state. */
+/** GET /workers: the fleet, per host, the queue's depth per entry state, and the paused job types. */
 export interface FleetOverview {
   workers: WorkerRecord[];
   hosts: HostSummary[];
+  /** Every job that waits: the base queue's entries and each job type's, summed. */
   queue: QueueStats;
+  /** The job types no worker starts until they are resumed, sorted. */
+  pausedTypes: string[];
 }
 
 /** What a drain/undrain/retire request reached. */
@@ -47,11 +51,14 @@ export function isWorkerDrained(w: Pick<WorkerRecord, "state">): boolean {
 export class WorkerManager {
   readonly #backend: Backend;
   readonly #queueName: string;
+  readonly #jobTypes: readonly string[];
   readonly #clock: Clock;
 
-  constructor(backend: Backend, opts: { queueName: string; clock?: Clock }) {
+  /** `queueName` is the base queue; `jobTypes` the types whose queues (`${queueName}/${type}`) the depth counts too. */
+  constructor(backend: Backend, opts: { queueName: string; jobTypes?: readonly string[]; clock?: Clock }) {
     this.#backend = backend;
     this.#queueName = opts.queueName;
+    this.#jobTypes = opts.jobTypes ?? [];
     this.#clock = opts.clock ?? systemClock;
   }
 
@@ -88,15 +95,25 @@ export class WorkerManager {
     return Object.fromEntries((await this.hosts()).map((h) => [h.host, h.running]));
   }
 
-  /** Queue depth per entry state (ready, delayed, reserved, buried) of the jobs' queue. */
-  queueDepth(): Promise<QueueStats> {
-    return this.#backend.queue.stats(this.#queueName);
+  /** Queue depth per entry state (ready, delayed, reserved, buried) of the jobs' queues: the base queue and each type's, summed. */
+  async queueDepth(): Promise<QueueStats> {
+    return (await this.queueDepths()).total;
+  }
+
+  /** The depth of the base queue and of each job type's queue, and their sum. */
+  queueDepths(): Promise<JobQueueStats> {
+    return jobQueueStats(this.#backend.queue, this.#queueName, this.#jobTypes);
+  }
+
+  /** The paused job types (FleetStore.pausedTypes), sorted. */
+  pausedTypes(): Promise<string[]> {
+    return this.#backend.fleet.pausedTypes();
   }
 
   /** Everything an autoscaler polls, in one call. */
   async overview(): Promise<FleetOverview> {
-    const [workers, queue] = await Promise.all([this.workers(), this.queueDepth()]);
-    return { workers, hosts: groupByHost(workers), queue };
+    const [workers, queue, pausedTypes] = await Promise.all([this.workers(), this.queueDepth(), this.pausedTypes()]);
+    return { workers, hosts: groupByHost(workers), queue, pausedTypes };
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Backend } from "../contracts/backend.ts";
+import { jobQueueName } from "../contracts/job-queues.ts";
 import { isZeroGError } from "../errors.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import type { Logger } from "../internal/logger.ts";
@@ -11,7 +12,7 @@ import { scheduledJobUuid } from "./tick-uuid.ts";
 export interface SchedulerOptions {
   backend: Backend;
   registry: JobRegistry;
-  /** Queue scheduled jobs are put on. */
+  /** The base queue: a scheduled job of type T is put on `${queueName}/${T}`, as the API's are. */
   queueName: string;
   /** TTR of their queue entries. */
   ttrSeconds: number;
@@ -112,7 +113,7 @@ export class Scheduler {
       uuid,
       jobType,
       params: e.params,
-      queueName: this.#opts.queueName,
+      queueName: jobQueueName(this.#opts.queueName, jobType),
       queueKwargs: { priority: this.#opts.priority, ttrSeconds: this.#opts.ttrSeconds },
       nowMs: now,
     });

@@ -15,6 +15,7 @@ import { registerCancelRoutes } from "./routes/cancel-job.ts";
 import { registerCreateRoutes } from "./routes/create-job.ts";
 import { registerDiscovery, rewriteLeafPost } from "./routes/discovery.ts";
 import { type JobEventsOptions, registerEventRoutes } from "./routes/job-events.ts";
+import { registerPauseRoutes } from "./routes/job-type-pause.ts";
 import { registerListRoutes } from "./routes/list-jobs.ts";
 import { registerOpsRoutes } from "./routes/ops.ts";
 import { registerReadRoutes } from "./routes/read-job.ts";
@@ -60,7 +61,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
   // First of all: every route registered after it must declare its guard, or the app does not start.
   checkRouteGuards(app);
   // Next: it records every route registered after it for GET /openapi.json.
-  registerDiscovery(app, opts.client.registry);
+  registerDiscovery(app, opts.client.registry, () => opts.client.pausedTypes());
   app.register(cors, {
     origin: opts.corsOrigin ?? APP_DEFAULTS.corsOrigin,
     methods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
@@ -111,6 +112,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
   registerListRoutes(app, opts.client);
   registerCancelRoutes(app, opts.client);
   registerRetryRoutes(app, opts.client);
+  registerPauseRoutes(app, opts.client);
   registerEventRoutes(app, opts.client, opts.events);
   registerUiRoutes(app);
   if (opts.manager) registerWorkerRoutes(app, opts.manager);

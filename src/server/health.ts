@@ -25,7 +25,7 @@ export interface HealthReport {
   tookMs: number;
   /** The datastore's probe, a document read (absent when the app was built without a backend check). */
   datastore?: DependencyHealth;
-  /** The queue's probe, its stats. */
+  /** The queue's probe, its stats (of the base queue and every job type's). */
   queue?: DependencyHealth;
 }
 
@@ -33,7 +33,11 @@ export interface HealthReport {
  * Reads the datastore and the queue once each, side by side; down when either fails or takes
  * longer than `timeoutMs`, saying which and whether it stalled or failed.
  */
-export async function checkHealth(backend: Backend, queueName: string, timeoutMs: number): Promise<HealthReport> {
+export async function checkHealth(
+  backend: Backend,
+  queueNames: readonly string[],
+  timeoutMs: number,
+): Promise<HealthReport> {
   const t0 = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<"late">((resolve) => {
@@ -42,7 +46,7 @@ export async function checkHealth(backend: Backend, queueName: string, timeoutMs
   try {
     const [datastore, queue] = await Promise.all([
       probe(() => probeDatastore(backend), late, t0, timeoutMs),
-      probe(() => probeQueue(backend, queueName), late, t0, timeoutMs),
+      probe(() => probeQueue(backend, queueNames), late, t0, timeoutMs),
     ]);
     const tookMs = elapsedMs(t0);
     const failing = Object.entries({ datastore, queue }).filter(([, d]) => d.state !== "up");

@@ -1,6 +1,5 @@
 import type { EventEmitter } from "node:events";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { Backend } from "../contracts/backend.ts";
 import type { WorkerState } from "../contracts/fleet.ts";
 import type { WorkerManager } from "../fleet/worker-manager.ts";
 import { KILLED_BY_USER } from "../job/document.ts";
@@ -15,6 +14,8 @@ const WORKER_STATES: readonly WorkerState[] = [
   "retiring",
 ];
 
+const ENTRY_STATES = ["ready", "delayed", "reserved", "buried"] as const;
+
 /** How a finished job ended, for labels: 2xx success, 410 killed, anything else failed. */
 export function outcomeOfResult(resultCode: number): "success" | "failed" | "killed" {
   if (resultCode === KILLED_BY_USER) return "killed";
@@ -24,7 +25,8 @@ export function outcomeOfResult(resultCode: number): "success" | "failed" | "kil
 /**
  * Prometheus metrics for one server, in a registry of its own (so several servers in a process
  * do not collide): what this process created and ran, and, read at scrape time from the
- * backend, the queue's depth per state and the fleet's workers per state.
+ * backend, the queues' depth per state (all of them summed, and per job type), the paused job
+ * types and the fleet's workers per state.
  */
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -35,7 +37,8 @@ export class ServerMetrics {
   readonly #started = new Map<string, number>();
   readonly #readBackend: () => Promise<void>;
 
-  constructor(src: { backend: Backend; queueName: string; manager: WorkerManager }) {
+  /** `jobTypes`: the registered types, whose queue depth and paused state are read at each scrape. */
+  constructor(src: { manager: WorkerManager; jobTypes: readonly string[] }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "zerog_" });
     this.#created = new Counter({
@@ -65,8 +68,20 @@ export class ServerMetrics {
     });
     const depth = new Gauge({
       name: "zerog_queue_depth",
-      help: "Queue entries per state",
+      help: "Queue entries per state: the base queue's and every job type's queue's, summed",
       labelNames: ["queue", "state"],
+      registers,
+    });
+    const typeDepth = new Gauge({
+      name: "zerog_job_type_queue_depth",
+      help: "Queue entries per state of one job type's queue (entries put before per-type queues are in zerog_queue_depth only)",
+      labelNames: ["job_type", "state"],
+      registers,
+    });
+    const paused = new Gauge({
+      name: "zerog_job_type_paused",
+      help: "1 while the job type is paused (no worker starts its jobs), else 0",
+      labelNames: ["job_type"],
       registers,
     });
     const workers = new Gauge({
@@ -77,16 +92,22 @@ export class ServerMetrics {
     });
     const up = new Gauge({
       name: "zerog_backend_up",
-      help: "1 when this scrape could read the queue's depth and the fleet from the backend, else 0",
+      help: "1 when this scrape could read the queues' depth, the paused types and the fleet from the backend, else 0",
       registers,
     });
     // Read once per scrape, before the registry serializes (it reads every metric at once).
     this.#readBackend = async () => {
       try {
-        const [q, fleet] = await Promise.all([src.backend.queue.stats(src.queueName), src.manager.workers()]);
-        for (const state of ["ready", "delayed", "reserved", "buried"] as const) {
-          depth.set({ queue: q.queue, state }, q[state]);
+        const [q, pausedTypes, fleet] = await Promise.all([
+          src.manager.queueDepths(),
+          src.manager.pausedTypes(),
+          src.manager.workers(),
+        ]);
+        for (const state of ENTRY_STATES) {
+          depth.set({ queue: q.total.queue, state }, q.total[state]);
+          for (const [jobType, s] of q.byType) typeDepth.set({ job_type: jobType, state }, s[state]);
         }
+        for (const jobType of src.jobTypes) paused.set({ job_type: jobType }, pausedTypes.includes(jobType) ? 1 : 0);
         for (const state of WORKER_STATES) workers.set({ state }, fleet.filter((w) => w.state === state).length);
         up.set(1);
       } catch {

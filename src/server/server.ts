@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { openBackend } from "../backends/open-backend.ts";
 import { JobClient } from "../client/job-client.ts";
 import type { Backend } from "../contracts/backend.ts";
+import { checkJobQueueNames, jobQueueName } from "../contracts/job-queues.ts";
 import { ClosedError } from "../errors.ts";
 import { WorkerManager } from "../fleet/worker-manager.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
@@ -130,10 +131,18 @@ export class Server {
     this.#backend = c.backend ?? (await openBackend({ ...pick(c, "datastore"), ...pick(c, "queue") }, { clock }));
     this.#ownsBackend = !c.backend;
     const backend = this.#backend;
-    this.#manager = new WorkerManager(backend, { queueName: options.queueName, clock });
-    const metrics =
-      c.metrics === false ? null : new ServerMetrics({ backend, queueName: options.queueName, manager: this.#manager });
+    const jobTypes = this.registry.types();
+    try {
+      checkJobQueueNames(backend.queue, options.queueName, jobTypes);
+    } catch (err) {
+      if (this.#ownsBackend) await backend.close();
+      this.#backend = null;
+      throw err;
+    }
+    this.#manager = new WorkerManager(backend, { queueName: options.queueName, jobTypes, clock });
+    const metrics = c.metrics === false ? null : new ServerMetrics({ manager: this.#manager, jobTypes });
     this.#metrics = metrics;
+    const queueNames = [options.queueName, ...jobTypes.map((t) => jobQueueName(options.queueName, t))];
     this.#client = new JobClient(backend, this.registry, {
       queueName: options.queueName,
       ttrSeconds: options.ttrSeconds,
@@ -149,7 +158,7 @@ export class Server {
       corsOrigin: c.corsOrigin ?? APP_DEFAULTS.corsOrigin,
       maxParamsDepth: c.maxParamsDepth ?? APP_DEFAULTS.maxParamsDepth,
       ...(c.apiToken ? { auth: { token: c.apiToken, protectReads: c.protectReads ?? false } } : {}),
-      health: () => checkHealth(backend, options.queueName, c.healthTimeoutMs ?? 2000),
+      health: () => checkHealth(backend, queueNames, c.healthTimeoutMs ?? 2000),
       ...(metrics ? { metrics } : {}),
       ...(c.events ? { events: c.events } : {}),
     });

@@ -1,7 +1,8 @@
 // Workers view (#/workers): GET /workers every second; drain, undrain, retire per worker or host,
-// and kill a running job. Every action asks first: each changes what the fleet runs.
+// kill a running job, pause or resume a job type. Every action asks first: each changes what the fleet runs.
 import { api, clearError, say } from "./api.js";
 import { confirmAction, h, keyed, poll, setText } from "./dom.js";
+import { jobTypesSection } from "./job-types.js";
 
 /** One second: a drain shows within the workers' own control poll (500 ms) plus this. */
 const POLL_MS = 1000;
@@ -13,13 +14,15 @@ export function workersView(main) {
   const queueLine = h("p", { "aria-label": "Queue depth", class: "queue" }, "…");
   const hosts = h("div", { class: "hosts" });
   const empty = h("p", { class: "empty", hidden: true }, "No workers are running.");
-  main.append(h("h1", {}, "Workers"), queueLine, hosts, empty);
+  const jobTypes = jobTypesSection(() => reload());
+  main.append(h("h1", {}, "Workers"), queueLine, hosts, empty, jobTypes.section);
 
   async function load() {
     const fleet = await api("GET", "/workers");
     clearError();
     const q = fleet.queue;
     setText(queueLine, `ready ${q.ready}, delayed ${q.delayed}, reserved ${q.reserved}, buried ${q.buried}`);
+    await jobTypes.update(fleet.pausedTypes);
     keyed(
       hosts,
       fleet.hosts,

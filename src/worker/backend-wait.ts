@@ -6,8 +6,8 @@ import type { Logger } from "../internal/logger.ts";
 
 export interface BackendWaitOptions {
   backend: Backend;
-  /** The queue whose stats the probe reads. */
-  queueName: string;
+  /** The queues whose stats the probe reads: the base queue and each job type's. */
+  queueNames: readonly string[];
   /** Longest pause between probes. */
   maxBackoffMs: number;
   /** Ends the wait (the worker is stopping). */
@@ -40,14 +40,14 @@ export class BackendWait {
   }
 
   async #probe(): Promise<void> {
-    const { backend, queueName, maxBackoffMs, signal, logger } = this.#o;
+    const { backend, queueNames, maxBackoffMs, signal, logger } = this.#o;
     logger.warn("backend unavailable; reserves paused until it answers");
     for (let failures = 1; !signal.aborted; failures++) {
       const waitMs = backoffMs(failures, maxBackoffMs);
       await sleep(waitMs, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) return;
       try {
-        await Promise.all([probeDatastore(backend), probeQueue(backend, queueName)]);
+        await Promise.all([probeDatastore(backend), probeQueue(backend, queueNames)]);
         logger.info({ failedProbes: failures - 1 }, "backend answers again; reserves resumed");
         return;
       } catch (err) {

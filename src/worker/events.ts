@@ -13,6 +13,8 @@ export interface WorkerEventMap {
   "entry:unloadable": [{ entryId: string; reason: string; action: "released" | "buried" }];
   /** Every slot has stopped reserving (a drain or retire): until undrained, the worker takes no job. */
   "worker:drained": [{ slots: number }];
+  /** The served job types this worker leaves waiting changed (a pause or resume read from the fleet store), or were first read. */
+  "worker:paused": [{ pausedTypes: string[] }];
   /** Something failed outside any job (the backend, most likely); the worker carries on. */
   "worker:error": [{ error: unknown }];
 }

@@ -15,11 +15,14 @@ export interface FleetMemberOptions {
   snapshot: () => WorkerSnapshot;
   /** Applies a control message; the member announces right after. */
   onControl: (msg: ControlMessage) => void;
+  /** Given the paused job types (FleetStore.pausedTypes) at every poll, when set. */
+  onPaused?: (jobTypes: readonly string[]) => void;
   onError: (err: unknown) => void;
 }
 
 /**
- * Keeps a worker in the fleet: takes its control messages every `controlPollMs`, and announces
+ * Keeps a worker in the fleet: takes its control messages and reads the paused job types every
+ * `controlPollMs` (two reads side by side, so the poll takes no longer), and announces
  * its record when something changed (a message, a job starting or ending) or at least every
  * `announceIntervalMs`, so that managers see it within a poll and drop it once it stops
  * announcing for `workerTtlMs`. Backend trouble is reported and retried, never fatal.
@@ -86,11 +89,17 @@ export class FleetMember {
   async #tick(): Promise<void> {
     const o = this.#o;
     const workerId = o.snapshot().workerId;
-    const messages = await o.fleet.takeControl(workerId);
-    for (const msg of messages) {
+    const [messages, paused] = await Promise.allSettled([
+      o.fleet.takeControl(workerId),
+      o.onPaused ? o.fleet.pausedTypes() : Promise.resolve([]),
+    ]);
+    // Taken messages are applied even when the paused read failed: they are gone from the inbox.
+    if (messages.status === "rejected") throw messages.reason;
+    for (const msg of messages.value) {
       o.onControl(msg);
       this.#dirty = true;
     }
+    if (paused.status === "fulfilled") o.onPaused?.(paused.value);
     if (this.#dirty || o.clock.now() - this.#lastAnnounce >= o.announceIntervalMs) {
       this.#dirty = false;
       const record = this.#record(o.snapshot());
@@ -102,6 +111,8 @@ export class FleetMember {
         throw err;
       }
     }
+    // Reported after the announcement: a worker that cannot read the paused types must still stay alive in the fleet.
+    if (paused.status === "rejected") throw paused.reason;
   }
 
   #record(s: WorkerSnapshot): WorkerRecord {

@@ -4,7 +4,10 @@ import { InvalidConfigError } from "../errors.ts";
 export interface WorkerOptions {
   /** Service name: part of the worker id and of the default queue name. @defaultValue "zerog" */
   name?: string;
-  /** Queue the worker reserves from and jobs are put on. @defaultValue `${name}_jobs` */
+  /**
+   * The base queue: a job of type T is put on `${queueName}/${T}`, and the worker reserves from the
+   * queues of its types that are not paused, and from this one. @defaultValue `${name}_jobs`
+   */
   queueName?: string;
   /** Worker slots: jobs run at once by this worker. @defaultValue 1 */
   concurrency?: number;

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { openBackend } from "../backends/open-backend.ts";
 import type { Backend, ClaimRequest, ReservedJob } from "../contracts/backend.ts";
 import type { ControlMessage, RunningJob, WorkerState } from "../contracts/fleet.ts";
+import { checkJobQueueNames, jobQueueName, reserveQueues } from "../contracts/job-queues.ts";
 import type { ReserveOptions } from "../contracts/queue.ts";
 import { InvalidConfigError, isBackendUnavailable, WorkerRetiredError } from "../errors.ts";
 import { backoffMs } from "../internal/backoff.ts";
@@ -87,6 +88,13 @@ export class Worker {
   #resume: () => void = () => undefined;
   /** Slots waiting for `#resumed`; the last one to stop says so ("worker:drained"). */
   #stoppedSlots = 0;
+  /** The served job types seen paused in the fleet store (sorted); null until first read. */
+  #pausedHere: string[] | null = null;
+  /** What slots reserve from: the queues of the served types that are not paused, and the base queue. */
+  #queues: string[];
+  /** Resolves once the paused types have been read (or the worker stops): no slot reserves before. */
+  readonly #pausedKnown: Promise<void>;
+  #knowPaused: () => void = () => undefined;
 
   constructor(config: WorkerConfig) {
     this.#config = config;
@@ -96,6 +104,10 @@ export class Worker {
     this.#clock = config.clock ?? systemClock;
     this.#logger = (config.logger ?? defaultLogger()).child({ workerId: this.id });
     this.#backend = config.backend ?? null;
+    this.#queues = reserveQueues(this.options.queueName, this.registry.types(), new Set());
+    this.#pausedKnown = new Promise((resolve) => {
+      this.#knowPaused = resolve;
+    });
     // Every running job and every slot listens on these: one listener each, not a leak.
     setMaxListeners(0, this.#stopping.signal, this.#shutdown.signal, this.#gate.signal);
     // An unhandled 'worker:error' must never crash the process; log it.
@@ -171,8 +183,14 @@ export class Worker {
       jobsStarted: this.#jobsStarted,
       jobsEnded: this.#jobsEnded,
       queueName: this.options.queueName,
+      pausedTypes: this.#pausedHere ?? [],
       startedAt: this.#startedAt,
     };
+  }
+
+  /** The job types this worker serves and leaves waiting because they are paused (FleetStore.setPaused). */
+  get pausedTypes(): readonly string[] {
+    return this.#pausedHere ?? [];
   }
 
   /** Opens the backend if given URLs, then starts the slots. */
@@ -189,6 +207,13 @@ export class Worker {
       this.#ownsBackend = true;
     }
     const backend = this.#backend;
+    try {
+      checkJobQueueNames(backend.queue, this.options.queueName, this.registry.types());
+    } catch (err) {
+      if (this.#ownsBackend) await backend.close();
+      this.#backend = this.#config.backend ?? null;
+      throw err;
+    }
     this.#runner = this.#config.runner ?? this.#makeRunner(backend);
     await this.#runner.start?.();
     const ctx: EntryContext = {
@@ -211,6 +236,7 @@ export class Worker {
       workerTtlMs: this.options.workerTtlMs,
       snapshot: () => this.snapshot(),
       onControl: (msg) => this.#onControl(msg),
+      onPaused: (types) => this.#applyPaused(types),
       onError: (error) => this.events.emit("worker:error", { error }),
     });
     await this.#member.start();
@@ -241,6 +267,7 @@ export class Worker {
     this.#stopping.abort();
     this.#pauseSlots();
     this.#resume();
+    this.#knowPaused();
     const all = Promise.all(this.#slots);
     const grace = sleep(this.options.shutdownGraceMs, "grace", { ref: false });
     if ((await Promise.race([all, grace])) === "grace") {
@@ -327,6 +354,40 @@ export class Worker {
     }
   }
 
+  /**
+   * The fleet store's paused types, read every control poll: when the served ones change, the
+   * slots' queue list changes and parked reserves start again with it.
+   */
+  #applyPaused(types: readonly string[]): void {
+    const paused = new Set(types);
+    const mine = this.registry
+      .types()
+      .filter((t) => paused.has(t))
+      .sort();
+    const before = this.#pausedHere;
+    if (before !== null && before.length === mine.length && before.every((t, i) => t === mine[i])) return;
+    this.#pausedHere = mine;
+    this.#queues = reserveQueues(this.options.queueName, this.registry.types(), paused);
+    this.#member?.changed();
+    if (before !== null || mine.length > 0) this.#logger.info({ pausedTypes: mine }, "paused job types changed");
+    this.events.emit("worker:paused", { pausedTypes: mine });
+    if (before === null) this.#knowPaused();
+    else this.#renewReserves();
+  }
+
+  /**
+   * Ends the reserves parked on the old queue list so they start again on `#queues`: the gate's
+   * abort, as a drain does, but with a new gate at once (slots do not wait). An entry a reserve
+   * took as the gate fired is still returned, and runs: it was taken before the change.
+   */
+  #renewReserves(): void {
+    if (this.#gate.signal.aborted) return; // drained or stopping: slots take the new list when they resume
+    const old = this.#gate;
+    this.#gate = new AbortController();
+    setMaxListeners(0, this.#gate.signal);
+    old.abort();
+  }
+
   /** Slots stop reserving: waits in progress end now, and slots wait for `#resumeSlots`. */
   #pauseSlots(): void {
     this.#member?.changed();
@@ -349,12 +410,17 @@ export class Worker {
     const claim: ClaimRequest = { workerId: this.id, jobTypes: this.registry.types() };
     this.#outage ??= new BackendWait({
       backend: ctx.backend,
-      queueName: this.options.queueName,
+      queueNames: [
+        this.options.queueName,
+        ...this.registry.types().map((t) => jobQueueName(this.options.queueName, t)),
+      ],
       maxBackoffMs: this.options.maxBackoffMs,
       signal: this.#stopping.signal,
       logger: this.#logger,
     });
     const outage = this.#outage;
+    // Nothing is reserved before the paused types are known: a restarted server must not start a paused job.
+    await this.#pausedKnown;
     while (!this.#stopping.signal.aborted) {
       if (this.#drained || this.#retiring) {
         if (++this.#stoppedSlots === this.options.concurrency)
@@ -363,12 +429,13 @@ export class Worker {
         this.#stoppedSlots--;
         continue;
       }
+      const gate = this.#gate.signal;
       try {
-        // A reserve that returns just as a drain lands still runs: the job was taken before the drain.
+        // A reserve that returns just as a drain or a pause lands still runs: the job was taken before.
         const taken = await reserveJob(
           ctx.backend,
-          [this.options.queueName],
-          { timeoutMs: this.options.reserveTimeoutMs, signal: this.#gate.signal },
+          this.#queues,
+          { timeoutMs: this.options.reserveTimeoutMs, signal: gate },
           claim,
         );
         if (!taken) continue;
@@ -381,7 +448,7 @@ export class Worker {
         failures = 0;
       } catch (error) {
         if (this.#stopping.signal.aborted) break;
-        if (this.#gate.signal.aborted) continue;
+        if (gate.aborted) continue;
         this.events.emit("worker:error", { error });
         if (isBackendUnavailable(error)) {
           // Down or stalled: no reserve until a probe answers (a reserve sent to a stalled server may still lease entries).

@@ -49,16 +49,19 @@ async function openCleaning(couchbaseUrl: string): Promise<Datastore> {
 }
 
 /**
- * The fleet on COUCHBASE_URL's collection, removing every worker record and inbox it wrote when
+ * The fleet on COUCHBASE_URL's collection, removing every worker record, inbox and pause it wrote when
  * it closes (as openCleaning does for documents). Its peer is a second connection to the cluster.
  */
 async function openCleaningFleet(couchbaseUrl: string): Promise<OpenedFleet> {
   const { datastore, fleet } = await openCouchbase({ url: couchbaseUrl });
-  if ((await fleet.listWorkers(0)).length > 0) {
+  if ((await fleet.listWorkers(0)).length > 0 || (await fleet.pausedTypes()).length > 0) {
     await datastore.close();
-    throw new Error("the collection COUCHBASE_URL names holds worker records: name a fresh one with collection=");
+    throw new Error(
+      "the collection COUCHBASE_URL names holds worker records or paused types: name a fresh one with collection=",
+    );
   }
   const touched = new Set<string>();
+  const pausedHere = new Set<string>();
   const touching = <T>(workerId: string, result: Promise<T>): Promise<T> => {
     touched.add(workerId);
     return result;
@@ -70,11 +73,17 @@ async function openCleaningFleet(couchbaseUrl: string): Promise<OpenedFleet> {
     removeWorker: (workerId) => fleet.removeWorker(workerId),
     sendControl: (workerId, msg) => touching(workerId, fleet.sendControl(workerId, msg)),
     takeControl: (workerId) => fleet.takeControl(workerId),
+    setPaused: (jobType, paused) => {
+      pausedHere.add(jobType);
+      return fleet.setPaused(jobType, paused);
+    },
+    pausedTypes: () => fleet.pausedTypes(),
   };
   return {
     fleet: cleaning,
     close: async () => {
       for (const workerId of touched) await fleet.removeWorker(workerId);
+      for (const jobType of pausedHere) await fleet.setPaused(jobType, false);
       await datastore.close();
     },
     openPeer: () => openCleaningFleet(couchbaseUrl),

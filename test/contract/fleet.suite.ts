@@ -186,6 +186,33 @@ export function describeFleet(opts: FleetSuiteOptions): void {
       expect(await fleet.listWorkers(NOW)).toEqual([full]);
     });
 
+    it("pauses and resumes job types, idempotently, and lists the paused ones sorted", async () => {
+      expect(await fleet.pausedTypes()).toEqual([]);
+      await fleet.setPaused("resize", true);
+      await fleet.setPaused("mail.send", true);
+      await fleet.setPaused("resize", true);
+      await fleet.setPaused("a-report_1", true);
+      expect(await fleet.pausedTypes()).toEqual(["a-report_1", "mail.send", "resize"]);
+      await fleet.setPaused("mail.send", false);
+      await fleet.setPaused("mail.send", false);
+      await fleet.setPaused("never-paused", false);
+      expect(await fleet.pausedTypes()).toEqual(["a-report_1", "resize"]);
+      // The fleet's other data is apart from it.
+      await fleet.announce(record("w1"));
+      expect(ids(await fleet.listWorkers(NOW))).toEqual(["w1"]);
+      expect(await fleet.removeWorker("w1")).toBe(true);
+      expect(await fleet.pausedTypes()).toEqual(["a-report_1", "resize"]);
+    });
+
+    it("keeps every one of many pauses and resumes sent at once", async () => {
+      const types = Array.from({ length: 12 }, (_, i) => `type_${String(i).padStart(2, "0")}`);
+      await Promise.all(types.map((t) => fleet.setPaused(t, true)));
+      expect(await fleet.pausedTypes()).toEqual(types);
+      const odd = types.filter((_, i) => i % 2 === 1);
+      await Promise.all(odd.map((t) => fleet.setPaused(t, false)));
+      expect(await fleet.pausedTypes()).toEqual(types.filter((_, i) => i % 2 === 0));
+    });
+
     // Registered only where it applies: a fleet that lives in one process has nothing to share.
     if (opts.notShared === undefined)
       it("is shared by two backends opened separately on the same store", async () => {
@@ -200,6 +227,10 @@ export function describeFleet(opts: FleetSuiteOptions): void {
         expect((await fleet.getWorker("w1"))?.state).toBe("drainingIdle");
         expect(await peer.fleet.removeWorker("w1")).toBe(true);
         expect(await fleet.getWorker("w1")).toBeNull();
+        await peer.fleet.setPaused("resize", true);
+        expect(await fleet.pausedTypes()).toEqual(["resize"]);
+        await fleet.setPaused("resize", false);
+        expect(await peer.fleet.pausedTypes()).toEqual([]);
       });
   });
 }

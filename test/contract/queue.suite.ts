@@ -103,6 +103,33 @@ export function describeQueue(opts: QueueSuiteOptions): void {
       expect((await mustReserve([Q, "other"])).body).toBe("o");
     });
 
+    it("takes the most urgent entry across a job type's queues and its base queue ('/' in names)", async () => {
+      const queues = [`${Q}/resize`, `${Q}/mail.send`, Q];
+      await queue.put(`${Q}/resize`, "resize", { priority: 30 });
+      await queue.put(Q, "base", { priority: 20 });
+      await queue.put(`${Q}/mail.send`, "mail", { priority: 10 });
+      await queue.put(`${Q}/other`, "not asked for", { priority: 0 });
+      const taken: Reserved[] = [];
+      for (let i = 0; i < 3; i++) taken.push(await mustReserve(queues));
+      expect(taken.map((r) => [r.body, r.queue])).toEqual([
+        ["mail", `${Q}/mail.send`],
+        ["base", Q],
+        ["resize", `${Q}/resize`],
+      ]);
+      expect(await reserveNow(queues)).toBeNull();
+      expect((await queue.stats(`${Q}/mail.send`)).reserved).toBe(1);
+      expect((await queue.stats(`${Q}/other`)).ready).toBe(1);
+    });
+
+    it("never hands one entry of several queues to two concurrent reservers", async () => {
+      const queues = [`${Q}/a`, `${Q}/b`, Q];
+      for (let i = 0; i < 12; i++) await queue.put(queues[i % 3] ?? Q, `e${i}`, { priority: 100 + (i % 4) });
+      const got = await Promise.all(Array.from({ length: 18 }, () => queue.reserve(queues, { timeoutMs: 200 })));
+      const taken = got.filter((r): r is Reserved => r !== null);
+      expect(new Set(taken.map((r) => r.id)).size).toBe(12);
+      expect(taken.map((r) => r.body).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `e${i}`).sort());
+    });
+
     it("holds a delayed entry until its delay passes", async () => {
       const id = await queue.put(Q, "later", { delaySeconds: 1 });
       expect(await reserveNow()).toBeNull();

@@ -10,6 +10,7 @@ import { NOT_ENQUEUED } from "../../src/backends/requeuer.ts";
 import { SeparateBackend } from "../../src/backends/separate-backend.ts";
 import { openSqlite } from "../../src/backends/sqlite/sqlite-store.ts";
 import { queueBodyOf } from "../../src/contracts/backend.ts";
+import { jobQueueName } from "../../src/contracts/job-queues.ts";
 import type { Queue } from "../../src/contracts/queue.ts";
 import { type Clock, ManualClock, systemClock } from "../../src/internal/clock.ts";
 import { privateBeanstalkd } from "../helpers/beanstalkd.ts";
@@ -24,12 +25,15 @@ import { until } from "../helpers/wait.ts";
  */
 
 const bs = await privateBeanstalkd();
-/** Each test's own tube, so that entries a test leaves behind are no other test's business. */
+/** Each test's own base queue, so that entries a test leaves behind are no other test's business. */
 let Q = "";
+/** The tube the client puts the test's jobs in: their type's queue under Q. */
+let TUBE = "";
 let tubes = 0;
 beforeEach(() => {
   tubes += 1;
   Q = `reconcile_${tubes}`;
+  TUBE = jobQueueName(Q, ReturnJob.jobType);
 });
 
 interface Pair {
@@ -82,14 +86,14 @@ describe.skipIf(bs === null)("the reconciler's decision, on beanstalkd without a
     const { backend, queue, client, entryOf } = await pair(tempDbPath());
     const uuid = await client.create("return_value", { ret: 200 });
     const entry = await entryOf(uuid);
-    const before = await queue.stats(Q);
+    const before = await queue.stats(TUBE);
 
     const report = await backend.reconciler.pass();
     expect(report).toMatchObject({ kind: "full", lost: [], unenqueued: [] });
     expect(report.checked).toBeGreaterThanOrEqual(1);
     expect(backend.requeuer.pending).toBe(0);
     expect(await entryOf(uuid)).toBe(entry);
-    expect(await queue.stats(Q)).toEqual(before);
+    expect(await queue.stats(TUBE)).toEqual(before);
   });
 
   it("puts back a job whose entry a restart lost, and one whose id the restarted server gave to another job", async () => {
@@ -118,7 +122,7 @@ describe.skipIf(bs === null)("the reconciler's decision, on beanstalkd without a
     // `fresh` keeps its entry, and each job has exactly one.
     expect(await entryOf(fresh)).toBe("1");
     for (const uuid of [lost, shadowed, fresh]) expect(await entriesHolding(queue, uuid, 3)).toHaveLength(1);
-    expect((await queue.stats(Q)).ready).toBe(3);
+    expect((await queue.stats(TUBE)).ready).toBe(3);
   });
 
   it("keeps a delayed job's due time: the new entry waits only for what is left of the delay", async () => {
@@ -147,7 +151,7 @@ describe.skipIf(bs === null)("the reconciler's decision, on beanstalkd without a
     expect(new Set(r2.lost)).toEqual(new Set(jobs));
     await Promise.all([drained(one.backend), drained(two.backend)]);
 
-    expect((await one.queue.stats(Q)).ready).toBe(jobs.length);
+    expect((await one.queue.stats(TUBE)).ready).toBe(jobs.length);
     for (const uuid of jobs) expect(await one.queue.peek((await one.entryOf(uuid)) ?? "")).toBe(queueBodyOf(uuid));
     // A third pass finds every entry in place.
     expect((await one.backend.reconciler.pass()).lost).toEqual([]);
@@ -215,7 +219,7 @@ describe.skipIf(bs === null)("the reconciler's decision, on beanstalkd without a
     const b = bs ?? expect.fail("no beanstalkd");
     const { backend, queue, client, entryOf } = await pair(tempDbPath());
     const uuid = await client.create("return_value", { ret: 200 });
-    const entry = (await queue.reserve([Q], { timeoutMs: 5000 })) ?? expect.fail("nothing reserved");
+    const entry = (await queue.reserve([TUBE], { timeoutMs: 5000 })) ?? expect.fail("nothing reserved");
     expect(entry.body).toBe(queueBodyOf(uuid));
     await b.restart();
 
@@ -224,7 +228,7 @@ describe.skipIf(bs === null)("the reconciler's decision, on beanstalkd without a
     await drained(backend);
     const id = (await entryOf(uuid)) ?? "";
     expect(await queue.peek(id)).toBe(queueBodyOf(uuid));
-    expect((await queue.stats(Q)).ready).toBe(1);
+    expect((await queue.stats(TUBE)).ready).toBe(1);
   });
 });
 

@@ -34,6 +34,8 @@ const EXPECTED: Readonly<Record<string, RouteGuard>> = {
   "DELETE /job/:uuid": "token",
   "POST /job/:uuid/retry": "token",
   "POST /jobs/retry": "token",
+  "POST /jobtypes/:jobType/pause": "token",
+  "POST /jobtypes/:jobType/resume": "token",
   "POST /*": "token",
   "GET /workers": "token",
   "GET /workers/:id": "token",

@@ -186,6 +186,7 @@ describe("discovery over HTTP", () => {
       branch: "media/images",
       path: "media/images/resize",
       postSchema: z.toJSONSchema(ResizeJob.schema, { io: "input" }),
+      paused: false,
     });
     expect(rows.find((r) => r.jobType === "unlisted")).toMatchObject({
       name: "UnlistedJob",

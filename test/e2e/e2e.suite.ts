@@ -94,7 +94,7 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
     };
     const counts = async () => ({
       docs: (await server.backend.datastore.list({ limit: 100_000 })).length,
-      queue: await server.backend.queue.stats("zerog_jobs"),
+      queue: await server.manager.queueDepth(),
     });
 
     describe("outcome table (docs/job-states.md)", () => {
@@ -336,6 +336,92 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         await watcher.finished(uuid);
         expect(doc.queueJobId).not.toBeNull();
         expect(await server.backend.queue.entryStats(doc.queueJobId ?? "")).toBeNull();
+      });
+    });
+
+    describe("pausing a job type (docs/api.md)", () => {
+      /** Resolves once this server's worker has applied a paused set where `jobType` is paused (or not). */
+      const applied = (jobType: string, paused: boolean): Promise<void> => {
+        const events = server.worker?.events ?? expect.fail("no worker");
+        if (server.worker?.pausedTypes.includes(jobType) === paused) return Promise.resolve();
+        return new Promise((resolve) => {
+          const on = ({ pausedTypes }: { pausedTypes: string[] }): void => {
+            if (pausedTypes.includes(jobType) !== paused) return;
+            events.off("worker:paused", on);
+            resolve();
+          };
+          events.on("worker:paused", on);
+        });
+      };
+      const typesRow = async (jobType: string) =>
+        ((await call("GET", "/jobtypes")).body as { jobType: string; paused: boolean }[]).find(
+          (t) => t.jobType === jobType,
+        );
+
+      it("holds a paused type's new jobs while later jobs of other types run, shows it, and runs them once resumed", async () => {
+        const paused = applied("progress", true);
+        expect(await call("POST", "/jobtypes/progress/pause")).toMatchObject({
+          status: 200,
+          body: { jobType: "progress", paused: true },
+        });
+        // Idempotent.
+        expect((await call("POST", "/jobtypes/progress/pause")).body).toEqual({ jobType: "progress", paused: true });
+        let heldUuid = "";
+        try {
+          await paused;
+          // More urgent than every job after it: a worker that ignored the pause would take it first.
+          const held = await call("POST", "/job/progress?priority=0", JSON.stringify({ ticks: 5 }));
+          expect(held.status).toBe(201);
+          heldUuid = (held.body as { uuid: string }).uuid;
+          for (let i = 0; i < 5; i++) expect((await runJob("return_value", { ret: 200 + i })).resultCode).toBe(200 + i);
+          expect(watcher.started).not.toContain(heldUuid);
+          expect((await dump(heldUuid)).state).toBe("queued");
+
+          expect(await typesRow("progress")).toMatchObject({ paused: true });
+          expect(await typesRow("return_value")).toMatchObject({ paused: false });
+          const overview = (await call("GET", "/workers")).body as FleetOverview;
+          expect(overview.pausedTypes).toEqual(["progress"]);
+          // The waiting job is counted: the depth sums every type's queue and the base queue.
+          expect(overview.queue.ready).toBeGreaterThanOrEqual(1);
+          const mine = overview.workers.find((w) => w.workerId === server.worker?.id);
+          expect(mine?.pausedTypes).toEqual(["progress"]);
+          const metrics = await (await fetch(`${base}/metrics`)).text();
+          expect(metrics).toContain('zerog_job_type_paused{job_type="progress"} 1');
+          expect(metrics).toContain('zerog_job_type_paused{job_type="return_value"} 0');
+          expect(metrics).toMatch(/^zerog_job_type_queue_depth\{job_type="progress",state="ready"\} [1-9]/m);
+        } finally {
+          const resumed = applied("progress", false);
+          expect(await call("POST", "/jobtypes/progress/resume")).toMatchObject({
+            status: 200,
+            body: { jobType: "progress", paused: false },
+          });
+          await resumed;
+        }
+        expect((await watcher.finished(heldUuid)).resultCode).toBe(201);
+        expect((await call("POST", "/jobtypes/progress/resume")).body).toEqual({ jobType: "progress", paused: false });
+        expect(await typesRow("progress")).toMatchObject({ paused: false });
+        expect(((await call("GET", "/workers")).body as FleetOverview).pausedTypes).toEqual([]);
+      });
+
+      it("lets a running job of a type paused meanwhile finish, and refuses an unknown type", async () => {
+        const res = await post("slow", { ms: 600 });
+        const { uuid } = res.body as { uuid: string };
+        await expect.poll(() => watcher.started.includes(uuid)).toBe(true);
+        const paused = applied("slow", true);
+        expect((await call("POST", "/jobtypes/slow/pause")).status).toBe(200);
+        try {
+          await paused;
+          expect((await watcher.finished(uuid)).resultCode).toBe(200);
+        } finally {
+          const resumed = applied("slow", false);
+          await call("POST", "/jobtypes/slow/resume");
+          await resumed;
+        }
+        for (const action of ["pause", "resume"]) {
+          const unknown = await call("POST", `/jobtypes/no_such_type/${action}`);
+          expect(unknown).toMatchObject({ status: 404, body: { error: "ZEROG_UNKNOWN_JOB_TYPE" } });
+        }
+        expect(((await call("GET", "/workers")).body as FleetOverview).pausedTypes).toEqual([]);
       });
     });
 

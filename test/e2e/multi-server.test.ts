@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type JobDocument, openBackend } from "zerog";
+import { jobQueueStats } from "../../src/contracts/job-queues.ts";
 import { type RunningCli, startServe } from "../helpers/cli.ts";
 import { namespacedUrl, serviceUrl } from "../helpers/services.ts";
 import { until } from "../helpers/wait.ts";
@@ -46,7 +47,7 @@ for (const b of backends) {
         expect(new Set(uuids).size).toBe(JOBS);
         await until(
           async () => {
-            const s = await backend.queue.stats("zerog_jobs");
+            const s = (await jobQueueStats(backend.queue, "zerog_jobs", ["slow"])).total;
             return s.ready + s.delayed + s.reserved + s.buried === 0 ? true : undefined;
           },
           "every queue entry to be settled",

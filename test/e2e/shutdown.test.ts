@@ -38,7 +38,7 @@ describe("graceful shutdown", () => {
     expect(stored?.running).toBe(false);
     expect(stored?.state).toBe("queued");
     expect(stored?.events.map((e) => e.msg)).toContain("Worker shut down - requeued");
-    expect((await backend.queue.stats("zerog_jobs")).ready).toBe(1);
+    expect((await backend.queue.stats("zerog_jobs/abortable")).ready).toBe(1);
   });
 
   it("kills a job process that ignores shutdown, and hands its job back without counting an error", async () => {
@@ -62,6 +62,6 @@ describe("graceful shutdown", () => {
     expect(stored?.running).toBe(false);
     expect(stored?.state).toBe("queued");
     expect(stored?.events.map((e) => e.msg)).toContain("Worker shut down - requeued");
-    expect((await backend.queue.stats("zerog_jobs")).ready).toBe(1);
+    expect((await backend.queue.stats("zerog_jobs/stubborn")).ready).toBe(1);
   });
 });

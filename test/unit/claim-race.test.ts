@@ -4,6 +4,7 @@ import { MemoryDatastore } from "../../src/backends/memory/memory-datastore.ts";
 import { MemoryFleetStore } from "../../src/backends/memory/memory-fleet.ts";
 import { MemoryQueue } from "../../src/backends/memory/memory-queue.ts";
 import { SeparateBackend } from "../../src/backends/separate-backend.ts";
+import { jobQueueName } from "../../src/contracts/job-queues.ts";
 import type { JobDocument } from "../../src/job/document.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
 import { ReturnJob } from "../helpers/test-jobs.ts";
@@ -38,7 +39,7 @@ describe("a kill that races a worker's claim", () => {
       expect(doc).toMatchObject({ resultCode: 410, attempt: 0, running: false, state: "finished" });
       expect(doc?.errors.map((e) => e.msg)).toEqual(["Killed by user"]);
       expect(watcher.started).not.toContain(uuid);
-      expect((await backend.queue.stats("zerog_jobs")).reserved).toBe(0);
+      expect((await backend.queue.stats(jobQueueName("zerog_jobs", "return_value"))).reserved).toBe(0);
     } finally {
       await worker.stop();
     }

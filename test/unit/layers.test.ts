@@ -14,11 +14,11 @@ type Rule = { values: string[]; types?: string[] };
 const BASE = ["errors", "internal"];
 const RULES: Record<string, Rule> = {
   cli: { values: ["server", "fleet", "backends", "job", ...BASE], types: ["contracts"] },
-  server: { values: ["worker", "fleet", "schedule", "client", "job", "backends", ...BASE], types: ["contracts"] },
+  server: { values: ["worker", "fleet", "schedule", "client", "job", "backends", "contracts", ...BASE] },
   worker: { values: ["job", "backends", "contracts", ...BASE] },
-  schedule: { values: ["job", ...BASE], types: ["contracts"] },
-  client: { values: ["job", ...BASE], types: ["contracts"] },
-  fleet: { values: BASE, types: ["contracts"] },
+  schedule: { values: ["job", "contracts", ...BASE] },
+  client: { values: ["job", "contracts", ...BASE] },
+  fleet: { values: ["contracts", ...BASE] },
   backends: { values: ["backends/*", "contracts", ...BASE], types: ["job"] },
   "backends/*": { values: ["contracts", "job", ...BASE] },
   contracts: { values: BASE, types: ["job"] },

@@ -5,6 +5,7 @@ import { MemoryFleetStore } from "../../src/backends/memory/memory-fleet.ts";
 import { MemoryQueue } from "../../src/backends/memory/memory-queue.ts";
 import { NOT_ENQUEUED, Requeuer } from "../../src/backends/requeuer.ts";
 import { SeparateBackend } from "../../src/backends/separate-backend.ts";
+import { jobQueueName } from "../../src/contracts/job-queues.ts";
 import type { PutOptions } from "../../src/contracts/queue.ts";
 import { BackendDownError, InvalidConfigError } from "../../src/errors.ts";
 import { ManualClock } from "../../src/internal/clock.ts";
@@ -12,6 +13,8 @@ import { makeDocument } from "../helpers/documents.ts";
 import { ReturnJob } from "../helpers/test-jobs.ts";
 
 const Q = "zerog_jobs";
+/** Where the client puts its jobs: the job type's own queue. */
+const TYPE_Q = jobQueueName(Q, ReturnJob.jobType);
 
 /** The in-memory queue with a switch that makes puts fail as a queue server that is down would. */
 class SwitchableQueue extends MemoryQueue {
@@ -77,23 +80,23 @@ describe("jobs whose enqueue failed", () => {
     for (const uuid of [now, later]) expect((await datastore.read(uuid))?.value.queueJobId).toBe(NOT_ENQUEUED);
     // The two creates' puts failed, then two retry rounds (both jobs each) failed too: the jobs stay pending.
     await queue.downPuts(2 + 2 * 2);
-    expect(await queue.stats(Q)).toMatchObject({ ready: 0, delayed: 0 });
+    expect(await queue.stats(TYPE_Q)).toMatchObject({ ready: 0, delayed: 0 });
     expect(backend.requeuer.pending).toBe(2);
 
     clock.advance(10_000); // 10 s of the 30 s delay pass while the queue is down
     queue.down = false;
     await until(async () => backend.requeuer.pending === 0, "the requeuer to drain");
-    expect(await queue.stats(Q)).toMatchObject({ ready: 1, delayed: 1 });
+    expect(await queue.stats(TYPE_Q)).toMatchObject({ ready: 1, delayed: 1 });
     for (const uuid of [now, later]) {
       const id = (await datastore.read(uuid))?.value.queueJobId ?? "";
       expect(id).toMatch(/^\d+$/);
-      expect((await queue.entryStats(id))?.queue).toBe(Q);
+      expect((await queue.entryStats(id))?.queue).toBe(TYPE_Q);
     }
     // The delay runs from creation: 20 s are left, not 30.
     clock.advance(19_000);
-    expect((await queue.stats(Q)).ready).toBe(1);
+    expect((await queue.stats(TYPE_Q)).ready).toBe(1);
     clock.advance(1_000);
-    expect((await queue.stats(Q)).ready).toBe(2);
+    expect((await queue.stats(TYPE_Q)).ready).toBe(2);
     await backend.close();
   });
 

@@ -15,6 +15,7 @@ import { MAX_UINT32 } from "./commands.ts";
 import { beanstalkPutParams, checkQueueName } from "./put-params.ts";
 import { ReservePool, watchExactly } from "./reserve-pool.ts";
 import type { JobStats } from "./stats.ts";
+import { MAX_TUBE_NAME_BYTES } from "./tube-name.ts";
 import { parseBeanstalkUrl } from "./url.ts";
 
 /** Where the server is, and the client's timeouts and retries (see BeanstalkClientOptions for each default). */
@@ -47,7 +48,7 @@ const STOPPED = Symbol("stopped");
  */
 export class BeanstalkQueue implements Queue {
   readonly kind = "beanstalkd";
-  readonly capabilities = { multiProcess: true } as const;
+  readonly capabilities = { multiProcess: true, maxQueueNameBytes: MAX_TUBE_NAME_BYTES } as const;
   readonly #options: BeanstalkClientOptions;
   readonly #commands: BeanstalkClient;
   readonly #pool: ReservePool;

@@ -31,8 +31,16 @@ interface InboxDoc {
   messages: ControlMessage[];
 }
 
+/** The paused job types: one document for the whole fleet, rewritten under CAS (a key-value read per poll, no query). */
+interface PausedDoc {
+  type: typeof PAUSED_TYPE;
+  jobTypes: string[];
+}
+
 const WORKER_TYPE = "zerog-fleet-worker";
 const INBOX_TYPE = "zerog-fleet-inbox";
+const PAUSED_TYPE = "zerog-fleet-paused";
+const PAUSED_KEY = `${PAUSED_TYPE}::all`;
 /**
  * Rounds of an inbox read-modify-write that lost its CAS race. Each loss means another sender or
  * taker wrote between our read and write (~ms apart), so 50 rounds give out only when dozens of
@@ -109,6 +117,27 @@ export class CouchbaseFleetStore implements FleetStore {
       if (await this.#removeInbox(workerId, got.cas)) return got.content.messages;
     }
     throw contended(key);
+  }
+
+  async setPaused(jobType: string, paused: boolean): Promise<void> {
+    for (let round = 0; round < INBOX_ROUNDS; round++) {
+      const got = await this.#get<PausedDoc>(PAUSED_KEY);
+      const before = got?.content.jobTypes ?? [];
+      const after = paused ? [...new Set([...before, jobType])].sort() : before.filter((t) => t !== jobType);
+      if (after.length === before.length && after.every((t, i) => t === before[i])) return;
+      const doc: PausedDoc = { type: PAUSED_TYPE, jobTypes: after };
+      const a = got
+        ? await callCouchbase(this.#policy, "write", () => this.#port.replace(PAUSED_KEY, doc, got.cas))
+        : await callCouchbase(this.#policy, "write", () => this.#port.insert(PAUSED_KEY, doc));
+      if (a.ok) return;
+      // exists / cas-mismatch / not-found: another pause or resume wrote first; read again.
+    }
+    throw contended(PAUSED_KEY);
+  }
+
+  async pausedTypes(): Promise<string[]> {
+    const got = await this.#get<PausedDoc>(PAUSED_KEY);
+    return [...(got?.content.jobTypes ?? [])].sort();
   }
 
   /**

@@ -13,6 +13,7 @@ interface StoredWorker {
 export class MemoryFleetStore implements FleetStore {
   readonly #workers = new Map<string, StoredWorker>();
   readonly #inboxes = new Map<string, string[]>();
+  readonly #paused = new Set<string>();
 
   async announce(record: WorkerRecord): Promise<void> {
     this.#workers.set(record.workerId, { json: JSON.stringify(record), expiresAtMs: record.expiresAtMs });
@@ -50,5 +51,14 @@ export class MemoryFleetStore implements FleetStore {
     const inbox = this.#inboxes.get(workerId) ?? [];
     this.#inboxes.delete(workerId);
     return inbox.map((json) => JSON.parse(json) as ControlMessage);
+  }
+
+  async setPaused(jobType: string, paused: boolean): Promise<void> {
+    if (paused) this.#paused.add(jobType);
+    else this.#paused.delete(jobType);
+  }
+
+  async pausedTypes(): Promise<string[]> {
+    return [...this.#paused].sort();
   }
 }

@@ -10,11 +10,15 @@ const SQL = {
   remove: sqlFile("fleet-remove"),
   send: sqlText("fleet_send", "INSERT INTO zerog_fleet_inbox (worker_id, message) VALUES ($1, $2)"),
   take: sqlFile("fleet-take"),
+  pause: sqlText("fleet_pause", "INSERT INTO zerog_paused_types (job_type) VALUES ($1) ON CONFLICT DO NOTHING"),
+  resume: sqlText("fleet_resume", "DELETE FROM zerog_paused_types WHERE job_type = $1"),
+  paused: sqlText("fleet_paused", "SELECT job_type FROM zerog_paused_types ORDER BY job_type"),
 } as const;
 
 /**
  * The fleet in the `zerog_fleet_workers` and `zerog_fleet_inbox` tables of the backend's schema
- * (src/backends/postgres/migrations/002-fleet.sql), shared by every process on the schema. Uses the
+ * (src/backends/postgres/migrations/002-fleet.sql), and the paused job types in `zerog_paused_types`
+ * (004-paused-types.sql), shared by every process on the schema. Uses the
  * backend's pool without holding it open, so it ends with the backend; connection failures come
  * back as BackendDownError (PgPool.run).
  */
@@ -57,5 +61,14 @@ export class PostgresFleetStore implements FleetStore {
   async takeControl(workerId: string): Promise<ControlMessage[]> {
     const rows = await this.#db.run<{ message: ControlMessage }>(SQL.take, [workerId]);
     return rows.map((r) => r.message);
+  }
+
+  async setPaused(jobType: string, paused: boolean): Promise<void> {
+    await this.#db.run(paused ? SQL.pause : SQL.resume, [jobType]);
+  }
+
+  async pausedTypes(): Promise<string[]> {
+    const rows = await this.#db.run<{ job_type: string }>(SQL.paused, []);
+    return rows.map((r) => r.job_type);
   }
 }

@@ -23,6 +23,7 @@ import type { JobStatus } from "../../job/job-status.ts";
  * - `{p}:fleet:workers`         hash: workerId → WorkerRecord JSON
  * - `{p}:fleet:expiry`          zset: workerId by expiresAtMs (what listings filter and purge on)
  * - `{p}:fleet:inbox:{workerId}` list: control messages as JSON, oldest first
+ * - `{p}:fleet:paused`          set: the paused job types
  */
 export class RedisKeys {
   /** The hash-tagged prefix every key starts with. */
@@ -94,6 +95,9 @@ export class RedisKeys {
   }
   get fleetExpiry(): string {
     return `${this.base}:fleet:expiry`;
+  }
+  get fleetPaused(): string {
+    return `${this.base}:fleet:paused`;
   }
   fleetInbox(workerId: string): string {
     return `${this.fleetInboxPrefix}${workerId}`;

@@ -71,6 +71,16 @@ export class RedisFleetStore implements FleetStore {
     return messages.map((json) => JSON.parse(String(json)) as ControlMessage);
   }
 
+  async setPaused(jobType: string, paused: boolean): Promise<void> {
+    const key = this.#keys.fleetPaused;
+    await this.#run(() => (paused ? this.#client.sAdd(key, jobType) : this.#client.sRem(key, jobType)));
+  }
+
+  async pausedTypes(): Promise<string[]> {
+    const members = await this.#run(() => this.#client.sMembers(this.#keys.fleetPaused));
+    return members.map(String).sort();
+  }
+
   /** `op` once the connection is ready, with failures mapped; ClosedError after the backend closed. */
   #run<T>(op: () => Promise<T>): Promise<T> {
     this.#open();

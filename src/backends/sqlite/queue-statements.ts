@@ -20,11 +20,6 @@ export interface EntryRow {
 /** What a reserve returns: enough to build the handle, and `reserves` as its ownership token. */
 export type ReservedRow = Pick<EntryRow, "id" | "queue" | "body" | "reserves" | "priority">;
 
-interface Candidate {
-  id: number;
-  priority: number;
-}
-
 /** A reserved entry's owner: the row is still 'reserved' with the reserve count it was handed with. */
 export interface Owner {
   id: number;
@@ -47,6 +42,8 @@ const LEASE = `state = 'reserved', due_at = @now + ttr_ms, reserves = reserves +
 const OWNED = "id = @id AND state = 'reserved' AND reserves = @token";
 
 type QueueAt = { queue: string; now: number };
+/** A reserve across queues names them @q0, @q1, …: one statement per queue count. */
+export type AcrossParams = Record<`q${number}`, string> & { now: number; limit: number };
 type Stmt<P extends unknown[] | object, R = unknown> = Database.Statement<P, R>;
 
 /** Every statement the SQLite queue runs (spelled out: declaration files cannot name better-sqlite3's inferred types). */
@@ -54,9 +51,10 @@ export interface QueueStatements {
   insert: Stmt<[string, string, number, number, EntryState, number]>;
   promote: Stmt<QueueAt>;
   reserveMany: Stmt<QueueAt & { limit: number }, ReservedRow>;
-  candidate: Stmt<QueueAt & { limit: 1 }, Candidate>;
-  reserveId: Stmt<{ id: number; now: number }, ReservedRow>;
+  /** `reserveMany` across `queues` queues, prepared on first use for each count. */
+  reserveAcross(queues: number): Stmt<AcrossParams, ReservedRow>;
   countReservable: Stmt<QueueAt & { limit: number }, { n: number }>;
+  hasReservable: Stmt<QueueAt, { found: number }>;
   delete: Stmt<Owner>;
   release: Stmt<Owner & { state: EntryState; dueAt: number; priority: number | null }>;
   touch: Stmt<Owner & { now: number }>;
@@ -69,6 +67,7 @@ export interface QueueStatements {
 
 /** Prepares every statement the SQLite queue runs, once per connection. */
 export function prepareQueueStatements(db: Database.Database): QueueStatements {
+  const across = new Map<number, Stmt<AcrossParams, ReservedRow>>();
   return {
     insert: db.prepare<[string, string, number, number, EntryState, number]>(
       "INSERT INTO zerog_queue (queue, body, priority, ttr_ms, state, due_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -87,19 +86,39 @@ export function prepareQueueStatements(db: Database.Database): QueueStatements {
        WHERE id IN (SELECT id FROM (${CANDIDATES}) ORDER BY priority, id LIMIT @limit)
        RETURNING id, queue, body, reserves, priority`,
     ),
-    /** Multi-queue path: the best candidate of one queue, compared across queues in JS. */
-    candidate: db.prepare<QueueAt & { limit: 1 }, Candidate>(
-      `SELECT id, priority FROM (${CANDIDATES}) ORDER BY priority, id LIMIT 1`,
-    ),
-    reserveId: db.prepare<{ id: number; now: number }, ReservedRow>(
-      `UPDATE zerog_queue SET ${LEASE} WHERE id = @id RETURNING id, queue, body, reserves, priority`,
-    ),
+    /**
+     * Several queues (a worker's job types, and the base queue): each queue's candidates are index
+     * walks of their own, as in `reserveMany`, and the `limit` most urgent of them all are leased in
+     * the same one statement, so a worker's slots still share one UPDATE per batch.
+     */
+    reserveAcross(queues: number): Stmt<AcrossParams, ReservedRow> {
+      let stmt = across.get(queues);
+      if (!stmt) {
+        const arms = Array.from(
+          { length: queues },
+          (_, i) => `SELECT * FROM (${CANDIDATES.replaceAll("@queue", `@q${i}`)})`,
+        );
+        stmt = db.prepare<AcrossParams, ReservedRow>(
+          `UPDATE zerog_queue SET ${LEASE}
+           WHERE id IN (SELECT id FROM (${arms.join(" UNION ALL ")}) ORDER BY priority, id LIMIT @limit)
+           RETURNING id, queue, body, reserves, priority`,
+        );
+        across.set(queues, stmt);
+      }
+      return stmt;
+    },
     /** How many entries of a queue are reservable now, counting no further than `limit`. */
     countReservable: db.prepare<{ queue: string; now: number; limit: number }, { n: number }>(
       `SELECT (SELECT count(*) FROM (SELECT 1 FROM zerog_queue
                 WHERE queue = @queue AND state = 'ready' LIMIT @limit))
             + (SELECT count(*) FROM (SELECT 1 FROM zerog_queue
                 WHERE queue = @queue AND state IN ('delayed', 'reserved') AND due_at <= @now LIMIT @limit)) AS n`,
+    ),
+    /** Whether a queue has an entry to reserve now: two index probes, a few µs (a reserve across queues skips the empty ones). */
+    hasReservable: db.prepare<QueueAt, { found: number }>(
+      `SELECT EXISTS (SELECT 1 FROM zerog_queue WHERE queue = @queue AND state = 'ready')
+           OR EXISTS (SELECT 1 FROM zerog_queue
+                      WHERE queue = @queue AND state IN ('delayed', 'reserved') AND due_at <= @now) AS found`,
     ),
     delete: db.prepare<Owner>(`DELETE FROM zerog_queue WHERE ${OWNED}`),
     release: db.prepare<Owner & { state: EntryState; dueAt: number; priority: number | null }>(

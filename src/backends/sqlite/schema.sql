@@ -94,3 +94,9 @@ CREATE TABLE IF NOT EXISTS zerog_fleet_inbox (
   message   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS zerog_fleet_inbox_by_worker ON zerog_fleet_inbox (worker_id, id);
+
+-- Paused job types (FleetStore.setPaused): one row per type, present while it is paused. Workers
+-- read the whole table every control poll, so it stays as small as the number of paused types.
+CREATE TABLE IF NOT EXISTS zerog_paused_types (
+  job_type TEXT PRIMARY KEY
+);

@@ -30,6 +30,9 @@ export class SqliteFleetStore implements FleetStore {
   readonly #removeInbox: Database.Statement<[string]>;
   readonly #send: Database.Statement<[string, string]>;
   readonly #take: Database.Statement<[string], MessageRow>;
+  readonly #pause: Database.Statement<[string]>;
+  readonly #resume: Database.Statement<[string]>;
+  readonly #paused: Database.Statement<[], { job_type: string }>;
 
   constructor(conn: SqliteConnection) {
     this.#conn = conn;
@@ -56,6 +59,9 @@ export class SqliteFleetStore implements FleetStore {
     this.#take = db.prepare<[string], MessageRow>(
       "DELETE FROM zerog_fleet_inbox WHERE worker_id = ? RETURNING id, message",
     );
+    this.#pause = db.prepare<[string]>("INSERT OR IGNORE INTO zerog_paused_types (job_type) VALUES (?)");
+    this.#resume = db.prepare<[string]>("DELETE FROM zerog_paused_types WHERE job_type = ?");
+    this.#paused = db.prepare<[], { job_type: string }>("SELECT job_type FROM zerog_paused_types ORDER BY job_type");
   }
 
   async announce(record: WorkerRecord): Promise<void> {
@@ -107,6 +113,16 @@ export class SqliteFleetStore implements FleetStore {
     const rows = await this.#writeStatement(() => this.#take.all(workerId));
     // RETURNING gives rows in no promised order; ids are send order.
     return rows.sort((a, b) => a.id - b.id).map((r) => JSON.parse(r.message) as ControlMessage);
+  }
+
+  async setPaused(jobType: string, paused: boolean): Promise<void> {
+    await this.#writeStatement(() => (paused ? this.#pause : this.#resume).run(jobType));
+  }
+
+  /** A read, no lock: every worker runs it once per control poll. */
+  async pausedTypes(): Promise<string[]> {
+    this.#open();
+    return this.#paused.all().map((r) => r.job_type);
   }
 
   /** A write of one statement: SQLite undoes a failing one itself, so no savepoint is needed. */

@@ -91,7 +91,9 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     branch: { type: ["string", "null"] },
     path: { type: ["string", "null"] },
     postSchema: { type: "object", description: "the params' JSON Schema (draft 2020-12)" },
+    paused: { type: "boolean", description: "no worker starts a job of this type until it is resumed" },
   }),
+  JobTypePaused: object({ jobType: { type: "string" }, paused: { type: "boolean" } }),
   PostSchema: object({ postSchema: { type: "object", description: "the params' JSON Schema (draft 2020-12)" } }),
   ControlResult: object({ sent: { type: "string" }, workers: { type: "array", items: { type: "string" } } }),
 };
@@ -258,6 +260,22 @@ export const KNOWN_OPERATIONS: Record<string, OperationDoc> = {
           errors: ["ZEROG_HOST_NOT_FOUND", "ZEROG_WORKER_RETIRED"],
         } satisfies OperationDoc,
       ],
+    ]),
+  ),
+  ...Object.fromEntries(
+    (["pause", "resume"] as const).map((a) => [
+      `POST /jobtypes/:jobType/${a}`,
+      {
+        summary:
+          a === "pause"
+            ? "Pause a job type: no server starts its jobs (creates are still accepted and wait)"
+            : "Resume a paused job type: its waiting jobs start",
+        description: "Idempotent. Kept in the backend; every worker applies it within its control poll (500 ms).",
+        tag: "fleet",
+        params: { jobType: "a job type this server serves" },
+        ok: { status: 200, description: "the job type's new state", schema: ref("JobTypePaused") },
+        errors: ["ZEROG_UNKNOWN_JOB_TYPE"],
+      } satisfies OperationDoc,
     ]),
   ),
   "GET /health": {

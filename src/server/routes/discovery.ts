@@ -20,7 +20,7 @@ const LIST_VERBS = new Set(["branches", "leaves"]);
 /**
  * Discovery (docs/api.md): `GET /branches`, `GET /{branch}/branches`, `GET /{branch}/leaves`,
  * `GET /{branch}/{leaf}/post-schema`, `GET /jobtypes`, `GET /openapi.json` and Swagger UI at
- * `/docs`. `POST /{branch}/{leaf}/job` is `POST /job/{leaf}`: `rewriteLeafPost` sends it there
+ * `/docs` (each job type with whether it is paused, read from the backend). `POST /{branch}/{leaf}/job` is `POST /job/{leaf}`: `rewriteLeafPost` sends it there
  * before routing, so it gets that route's options, hooks and errors.
  *
  * Branch paths have any depth, so the branch requests are served by catch-all `GET /*` and
@@ -31,7 +31,11 @@ const LIST_VERBS = new Set(["branches", "leaves"]);
  *
  * Call it first in `createApp`: it records every route registered after it for the OpenAPI document.
  */
-export function registerDiscovery(app: FastifyInstance, registry: JobRegistry): void {
+export function registerDiscovery(
+  app: FastifyInstance,
+  registry: JobRegistry,
+  pausedTypes: () => Promise<readonly string[]>,
+): void {
   const routes: RouteEntry[] = [];
   app.addHook("onRoute", (r: RouteOptions) => {
     const schema = r.schema as { hide?: boolean; summary?: string; description?: string } | undefined;
@@ -61,8 +65,9 @@ export function registerDiscovery(app: FastifyInstance, registry: JobRegistry): 
   });
 
   app.get("/openapi.json", READ, async () => document);
-  app.get("/jobtypes", READ, async () =>
-    registry.classes().map((cls) => {
+  app.get("/jobtypes", READ, async () => {
+    const paused = new Set(await pausedTypes());
+    return registry.classes().map((cls) => {
       const branch = branchSegments(cls);
       return {
         jobType: cls.jobType,
@@ -71,9 +76,10 @@ export function registerDiscovery(app: FastifyInstance, registry: JobRegistry): 
         branch: branch.length > 0 ? branch.join("/") : null,
         path: branch.length > 0 ? [...branch, cls.jobType].join("/") : null,
         postSchema: paramsJsonSchema(cls),
+        paused: paused.has(cls.jobType),
       };
-    }),
-  );
+    });
+  });
   app.get("/branches", READ, async () => registry.branchTree().branches([]));
   app.get("/*", READ, async (req, reply) => serveGet(registry, segmentsOf(req), reply));
   app.post("/*", { config: { guard: "token" } }, async (req, reply) => servePost(registry, segmentsOf(req), reply));
