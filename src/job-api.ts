@@ -5,7 +5,6 @@
  */
 export { z } from "zod";
 export { BaseJob, type JobClass, type JobContext, type ParamsSchema } from "./job/base-job.ts";
-export type { RetryPolicy } from "./job/retry-policy.ts";
 export {
   ErrorContinue,
   ErrorFinish,
@@ -23,3 +22,5 @@ export {
   NO_RESULT,
   SUCCESS,
 } from "./job/document.ts";
+export type { RetentionPolicy } from "./job/retention-policy.ts";
+export type { RetryPolicy } from "./job/retry-policy.ts";
