@@ -11,6 +11,11 @@ export interface WorkerEventMap {
   "job:rescued": [{ uuid: string; entryId: string; deadWorker: string }];
   /** An entry whose job could not be loaded was released to try later, or buried for good. */
   "entry:unloadable": [{ entryId: string; reason: string; action: "released" | "buried" }];
+  /**
+   * An entry whose job's document was removed (by retention, a purge, a create that was undone)
+   * was deleted: its job was made long enough ago that the document cannot still be on its way.
+   */
+  "entry:dropped": [{ entryId: string; uuid: string; reason: string }];
   /** Something failed outside any job (the backend, most likely); the worker carries on. */
   "worker:error": [{ error: unknown }];
 }

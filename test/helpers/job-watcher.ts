@@ -11,6 +11,7 @@ export class JobWatcher {
   readonly #finished = new Map<string, Finished>();
   readonly #waiting = new Map<string, ((f: Finished) => void)[]>();
   readonly unloadable: WorkerEventMap["entry:unloadable"][0][] = [];
+  readonly dropped: WorkerEventMap["entry:dropped"][0][] = [];
   readonly fenced: string[] = [];
   readonly started: string[] = [];
   readonly requeued: WorkerEventMap["job:requeued"][0][] = [];
@@ -22,6 +23,7 @@ export class JobWatcher {
       this.#waiting.delete(f.uuid);
     });
     events.on("entry:unloadable", (u) => this.unloadable.push(u));
+    events.on("entry:dropped", (d) => this.dropped.push(d));
     events.on("job:fenced", (f) => this.fenced.push(f.uuid));
     events.on("job:started", (s) => this.started.push(s.uuid));
     events.on("job:requeued", (r) => this.requeued.push(r));
