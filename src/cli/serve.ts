@@ -138,6 +138,7 @@ export function registerServe(program: Command): void {
           workerId: server.worker?.id ?? null,
           isolation: flags.isolation,
           apiToken: apiToken ? "set" : "none",
+          retention: { finished: flags.retainFinished, failed: flags.retainFailed, sweepInterval: flags.sweepInterval },
         },
         "zerog serving",
       );
