@@ -1,7 +1,7 @@
 // The processing benchmark's unit: a fresh store, JOBS no-op jobs created, one worker timed until all finish.
 import { performance } from "node:perf_hooks";
 import { pino } from "pino";
-import { type Backend, JobClient, JobRegistry, openBackend, Worker } from "zerog";
+import { type Backend, JobClient, JobRegistry, openBackend, Sweeper, Worker } from "zerog";
 import type { BenchUrls } from "./backends.ts";
 import { NoopJob } from "./noop-job.ts";
 
@@ -22,12 +22,24 @@ export async function prefill(
   return { backend, registry, createPerSec: jobs / ((performance.now() - t0) / 1000) };
 }
 
-/** Creates `jobs` no-op jobs on `urls` (500 in flight), then times one in-process worker at `concurrency`. */
+/**
+ * BENCH_SWEEP=1: retention runs beside the worker, as a server's would, at its harshest: a pass
+ * every second deleting every job finished before it (the default keeps them 7 days, sweeping
+ * once a minute). Compare runs with and without it for the sweeper's cost.
+ */
+const SWEEP = process.env.BENCH_SWEEP === "1";
+
+/**
+ * Creates `jobs` no-op jobs on `urls` (500 in flight), then times one in-process worker at
+ * `concurrency`; `cpuUsPerJob` is this process's CPU time per job meanwhile (the SQLite work is
+ * in this process too), a figure other load on the machine disturbs less than the rate.
+ */
 export async function prefillAndProcess(
   urls: BenchUrls,
   jobs: number,
   concurrency: number,
-): Promise<{ createPerSec: number; processPerSec: number }> {
+  opts: { sweep?: boolean } = {},
+): Promise<{ createPerSec: number; processPerSec: number; cpuUsPerJob: number }> {
   const { backend, registry, createPerSec } = await prefill(urls, jobs);
   const worker = new Worker({ jobs: registry, backend, concurrency, name: "bench", logger: silent });
   let finished = 0;
@@ -36,11 +48,19 @@ export async function prefillAndProcess(
       if (++finished === jobs) resolve();
     }),
   );
+  const sweeper =
+    (opts.sweep ?? SWEEP)
+      ? new Sweeper(backend.datastore, [{ jobType: "noop", status: "finished", maxAgeMs: 0 }], { intervalMs: 1000 })
+      : null;
   const t1 = performance.now();
+  const cpu0 = process.cpuUsage();
   await worker.start();
+  sweeper?.start();
   await allDone;
   const seconds = (performance.now() - t1) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  await sweeper?.stop();
   await worker.stop();
   await backend.close();
-  return { createPerSec, processPerSec: jobs / seconds };
+  return { createPerSec, processPerSec: jobs / seconds, cpuUsPerJob: (cpu.user + cpu.system) / jobs };
 }

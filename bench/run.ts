@@ -19,7 +19,8 @@
 // BENCH_ONLY=process|http|latency|runners, BENCH_BACKENDS=sqlite,postgres,redis,beanstalk,memory (default all;
 // memory is used by the runners section only), BENCH_JOBS, BENCH_REPEATS, BENCH_PEER_ROUNDS, BENCH_HTTP_SECONDS,
 // BENCH_HTTP_ROUNDS, BENCH_LATENCY_SECONDS, BENCH_RUNNER_JOBS, BENCH_RUNNER_FRESH_JOBS, BENCH_RUNNER_ROUNDS,
-// BENCH_RUNNER_STARTS, BENCH_POSTGRES_URL, BENCH_REDIS_URL.
+// BENCH_RUNNER_STARTS, BENCH_POSTGRES_URL, BENCH_REDIS_URL; BENCH_SWEEP=1 runs retention beside the workers of
+// the process section (see process.ts).
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -10,6 +10,14 @@ export { purgeJob } from "./backends/purge-job.ts";
 export { registerDriver } from "./backends/registry.ts";
 export { SeparateBackend, type SeparateBackendOptions } from "./backends/separate-backend.ts";
 export {
+  SWEEPER_DEFAULTS,
+  Sweeper,
+  type SweeperOptions,
+  type SweepReport,
+  type SweepTarget,
+  type SweepTurn,
+} from "./backends/sweeper.ts";
+export {
   type CreateJobOptions,
   JobClient,
   type JobInfo,
@@ -18,7 +26,15 @@ export {
 } from "./client/job-client.ts";
 export { RETRY_MANY_LIMITS, type RetryableStatus, type RetryManyQuery } from "./client/retry-job.ts";
 export type { Backend } from "./contracts/backend.ts";
-export type { Cas, Datastore, IdempotencyClaim, ListCursor, ListJobsQuery, Versioned } from "./contracts/datastore.ts";
+export type {
+  Cas,
+  Datastore,
+  DeleteFinishedQuery,
+  IdempotencyClaim,
+  ListCursor,
+  ListJobsQuery,
+  Versioned,
+} from "./contracts/datastore.ts";
 export type {
   BackendDriver,
   DatastoreHalf,
@@ -52,11 +68,13 @@ export {
   WorkerManager,
 } from "./fleet/worker-manager.ts";
 export { type Clock, ManualClock, systemClock } from "./internal/clock.ts";
-export { JOB_STATUSES, type JobStatus, statusOf } from "./job/job-status.ts";
+export { FINISHED_STATUSES, type FinishedStatus, JOB_STATUSES, type JobStatus, statusOf } from "./job/job-status.ts";
 export { JobRegistry } from "./job/registry.ts";
+export { RETENTION_DEFAULTS } from "./job/retention-policy.ts";
 export * from "./job-api.ts";
 export { Scheduler, type SchedulerOptions, type TickOutcome } from "./schedule/scheduler.ts";
 export { type AppOptions, createApp } from "./server/app.ts";
+export type { RetentionOptions } from "./server/retention.ts";
 export type { RouteGuard } from "./server/route-guards.ts";
 export type { JobEventsOptions } from "./server/routes/job-events.ts";
 export { Server, type ServerConfig } from "./server/server.ts";

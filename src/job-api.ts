@@ -22,4 +22,5 @@ export {
   NO_RESULT,
   SUCCESS,
 } from "./job/document.ts";
+export type { RetentionPolicy } from "./job/retention-policy.ts";
 export type { RetryPolicy } from "./job/retry-policy.ts";

@@ -6,6 +6,7 @@ import { defaultLogFormat, defaultLogger, LOG_FORMATS, LOG_LEVELS, type LogForma
 import { redactUrl } from "../internal/redact.ts";
 import { loadJobModule } from "../job/load-job-module.ts";
 import { Server } from "../server/server.ts";
+import { durationFlag } from "./duration.ts";
 
 interface ServeFlags {
   jobs: string[];
@@ -24,6 +25,9 @@ interface ServeFlags {
   jobTimeout: string;
   workerTtl: string;
   shutdownGrace: string;
+  retainFinished: string;
+  retainFailed: string;
+  sweepInterval: string;
   apiToken?: string;
   protectReads?: boolean;
   corsOrigin: string[];
@@ -56,6 +60,13 @@ export function registerServe(program: Command): void {
       "10",
     )
     .option("--shutdown-grace <seconds>", "on SIGTERM, how long running jobs may finish before being handed back", "10")
+    .option(
+      "--retain-finished <duration>",
+      "delete succeeded jobs this long after they finished, unless their class says otherwise (90, 15m, 12h, 7d; 0 or off: keep)",
+      "7d",
+    )
+    .option("--retain-failed <duration>", "the same for failed and killed jobs", "30d")
+    .option("--sweep-interval <duration>", "how often one server of those sharing the backend deletes them", "60s")
     .option(
       "--api-token <token>",
       "require Authorization: Bearer <token> on mutating and management endpoints (env ZEROG_API_TOKEN)",
@@ -95,6 +106,11 @@ export function registerServe(program: Command): void {
         jobTimeoutSeconds: intFlag("job-timeout", flags.jobTimeout),
         workerTtlMs: intFlag("worker-ttl", flags.workerTtl) * 1000,
         shutdownGraceMs: intFlag("shutdown-grace", flags.shutdownGrace) * 1000,
+        retention: {
+          finishedAfterSeconds: durationFlag("retain-finished", flags.retainFinished, { offMeansZero: true }),
+          failedAfterSeconds: durationFlag("retain-failed", flags.retainFailed, { offMeansZero: true }),
+          sweepIntervalMs: positiveDuration("sweep-interval", flags.sweepInterval) * 1000,
+        },
         ...(apiToken ? { apiToken } : {}),
         protectReads: flags.protectReads === true,
         corsOrigin: flags.corsOrigin.length === 1 ? (flags.corsOrigin[0] as string) : flags.corsOrigin,
@@ -122,6 +138,7 @@ export function registerServe(program: Command): void {
           workerId: server.worker?.id ?? null,
           isolation: flags.isolation,
           apiToken: apiToken ? "set" : "none",
+          retention: { finished: flags.retainFinished, failed: flags.retainFailed, sweepInterval: flags.sweepInterval },
         },
         "zerog serving",
       );
@@ -157,6 +174,12 @@ function ignoreClosedStdout(): void {
 function isolationFlag(value: string): "process" | "inline" {
   if (value === "process" || value === "inline") return value;
   throw new InvalidConfigError(`--isolation must be 'process' or 'inline', got '${value}'`);
+}
+
+function positiveDuration(name: string, value: string): number {
+  const seconds = durationFlag(name, value);
+  if (seconds <= 0) throw new InvalidConfigError(`--${name} must be above 0, got '${value}'`);
+  return seconds;
 }
 
 function intFlag(name: string, value: string): number {

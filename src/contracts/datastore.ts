@@ -1,6 +1,6 @@
 import type { JobDocument } from "../job/document.ts";
 import type { Cas } from "../job/document-store.ts";
-import type { JobStatus } from "../job/job-status.ts";
+import type { FinishedStatus, JobStatus } from "../job/job-status.ts";
 
 /** Opaque version token of a stored document (a counter, or Couchbase's CAS); defined beside the `DocumentStore` port. */
 export type { Cas };
@@ -28,6 +28,23 @@ export interface ListJobsQuery {
   before?: ListCursor;
   /** @defaultValue 50 */
   limit?: number;
+}
+
+/**
+ * One batch of retention (src/backends/sweeper.ts): finished documents of one job type and status
+ * that have had their time. A document goes when its `finishedAt` is before `finishedBefore`, or
+ * when it is not among the `keepNewest` newest of its type and status (by `finishedAt`, then
+ * `uuid`); with neither set, nothing goes. A finished document without a `finishedAt` never goes.
+ */
+export interface DeleteFinishedQuery {
+  jobType: string;
+  status: FinishedStatus;
+  /** An ISO-8601 time, as documents store `finishedAt`. */
+  finishedBefore?: string;
+  /** A whole number of at least 1. */
+  keepNewest?: number;
+  /** Most documents one call deletes. */
+  limit: number;
 }
 
 /**
@@ -66,6 +83,15 @@ export interface Datastore {
   delete(uuid: string): Promise<boolean>;
   /** Jobs newest first (createdAt, then uuid, descending), filtered by type and/or status, from an index. */
   list(query: ListJobsQuery): Promise<JobDocument[]>;
+  /**
+   * Deletes up to `query.limit` of the documents `query` names, from an index (a batch costs the
+   * same however many documents the store holds), with their listing-index entries and the
+   * idempotency records that name them where the store can find those by uuid (the others expire
+   * with their window); resolves with how many it deleted. The delete itself checks the stored
+   * state: a document that is no longer finished with that status (set back to queued meanwhile)
+   * is never deleted. Which of the named documents a batch takes is the store's choice.
+   */
+  deleteFinished(query: DeleteFinishedQuery): Promise<number>;
   /**
    * Atomically records `claim.key → claim.uuid` unless a live record of the key exists; resolves with
    * the uuid the key stands for now: `claim.uuid` when this call recorded it, the other one on a repeat.

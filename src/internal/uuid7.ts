@@ -22,3 +22,14 @@ export function uuidv7(nowMs: number = Date.now()): string {
   // randomUUID() draws from a cached entropy pool; its last 17 characters carry the variant and 62 random bits.
   return `${ts.slice(0, 8)}-${ts.slice(8, 12)}-7${seq.toString(16).padStart(3, "0")}-${randomUUID().slice(19)}`;
 }
+
+const TIMED_UUID = /^([0-9a-f]{8})-([0-9a-f]{4})-[78][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * The milliseconds a version 7 uuid (`uuidv7`) or a version 8 one of the same layout (a scheduled
+ * job's tick uuid) starts with: when it was made. null for any other string.
+ */
+export function uuidTimeMs(uuid: string): number | null {
+  const m = TIMED_UUID.exec(uuid);
+  return m ? Number.parseInt(`${m[1]}${m[2]}`, 16) : null;
+}

@@ -4,6 +4,7 @@ import { ErrorContinue, ErrorFinish, WarningContinue, WarningFinish } from "./co
 import { INTERNAL_ERROR, type JobDocument, NO_RESULT } from "./document.ts";
 import type { JobWriter } from "./document-writer.ts";
 import type { JobCodeOp } from "./job-op.ts";
+import type { RetentionPolicy } from "./retention-policy.ts";
 import type { RetryPolicy } from "./retry-policy.ts";
 import * as t from "./transitions.ts";
 
@@ -48,6 +49,12 @@ export abstract class BaseJob<S extends ParamsSchema = ParamsSchema> {
    * jitter). null: the worker's `errorRetryDelaySeconds` (30 s by default) every time.
    */
   static retry: RetryPolicy | null = null;
+  /**
+   * How long this type's finished documents are kept: `finishedAfterSeconds` (succeeded),
+   * `failedAfterSeconds` (failed or killed), `maxFinished` (succeeded ones kept at most). Fields
+   * left out take the server's defaults (7 days, 30 days, no limit). null: the defaults.
+   */
+  static retention: RetentionPolicy | null = null;
   /** Version of this job type's document layout, stored on each document. */
   static schemaVersion = 1;
   /**
@@ -192,6 +199,8 @@ export interface JobClass {
   scheduleTimezone?: string;
   /** See BaseJob.retry (optional for the same reason). */
   retry?: RetryPolicy | null;
+  /** See BaseJob.retention (optional for the same reason). */
+  retention?: RetentionPolicy | null;
   /** See BaseJob.branch and BaseJob.displayName (optional for the same reason). */
   branch?: string | null;
   displayName?: string | null;

@@ -14,6 +14,11 @@ export type JobStatus = JobState | "failed" | "killed";
 
 export const JOB_STATUSES: readonly JobStatus[] = ["queued", "delayed", "running", "finished", "failed", "killed"];
 
+/** The statuses of a finished job: what retention removes (src/job/retention-policy.ts). */
+export type FinishedStatus = Extract<JobStatus, "finished" | "failed" | "killed">;
+
+export const FINISHED_STATUSES: readonly FinishedStatus[] = ["finished", "failed", "killed"];
+
 /** Lowest and highest result codes that count as success. */
 export const SUCCESS_MIN = 200;
 export const SUCCESS_MAX = 299;

@@ -3,6 +3,7 @@ import { InvalidConfigError, InvalidParamsError, type ParamIssue, UnknownJobType
 import type { JobClass } from "./base-job.ts";
 import { BranchTree } from "./branches.ts";
 import { scheduleOf } from "./cron-schedule.ts";
+import { resolveRetentionPolicy } from "./retention-policy.ts";
 import { resolveRetryPolicy } from "./retry-policy.ts";
 
 /** Job type names appear in URLs and queue bodies, so keep them URL-safe. */
@@ -27,6 +28,7 @@ export class JobRegistry {
     }
     checkSchedule(checked);
     if (checked.retry != null) resolveRetryPolicy(checked.retry, `${checked.name} (${checked.jobType})`);
+    if (checked.retention != null) resolveRetentionPolicy(checked.retention, `${checked.name} (${checked.jobType})`);
     // A malformed branch, or a path that would be both a branch and a job type, fails here.
     new BranchTree([...this.#classes.values()].filter((c) => c !== checked).concat(checked));
     this.#classes.set(checked.jobType, checked);

@@ -34,6 +34,7 @@ export class ServerMetrics {
   readonly #finished: Counter<"job_type" | "outcome">;
   readonly #failed: Counter<"job_type">;
   readonly #runSeconds: Histogram<"job_type">;
+  readonly #retentionDeleted: Counter<"job_type" | "status">;
   readonly #started = new Map<string, number>();
   readonly #readBackend: () => Promise<void>;
 
@@ -64,6 +65,12 @@ export class ServerMetrics {
       help: "Run time of each run (one attempt) on this server's worker",
       labelNames: ["job_type"],
       buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1, 5, 30, 120, 600, 3600],
+      registers,
+    });
+    this.#retentionDeleted = new Counter({
+      name: "zerog_retention_deleted_total",
+      help: "Finished job documents this server's sweeper deleted, by job type and status (finished, failed, killed)",
+      labelNames: ["job_type", "status"],
       registers,
     });
     const depth = new Gauge({
@@ -119,6 +126,11 @@ export class ServerMetrics {
 
   jobCreated(jobType: string): void {
     this.#created.inc({ job_type: jobType });
+  }
+
+  /** Counts what retention deleted (src/backends/sweeper.ts), one batch at a time. */
+  retentionDeleted(jobType: string, status: string, n: number): void {
+    this.#retentionDeleted.inc({ job_type: jobType, status }, n);
   }
 
   /** Counts what a worker runs; its events say when each run starts and how it ends. */

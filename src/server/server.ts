@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { openBackend } from "../backends/open-backend.ts";
+import { Sweeper } from "../backends/sweeper.ts";
 import { JobClient } from "../client/job-client.ts";
 import type { Backend } from "../contracts/backend.ts";
 import { checkJobQueueNames, jobQueueName } from "../contracts/job-queues.ts";
@@ -15,6 +16,7 @@ import { Worker } from "../worker/worker.ts";
 import { APP_DEFAULTS, createApp } from "./app.ts";
 import { checkHealth } from "./health.ts";
 import { ServerMetrics } from "./metrics.ts";
+import { type ResolvedRetention, type RetentionOptions, resolveRetention, sweepTargets } from "./retention.ts";
 import type { JobEventsOptions } from "./routes/job-events.ts";
 
 export interface ServerConfig extends Omit<WorkerOptions, "concurrency"> {
@@ -58,6 +60,13 @@ export interface ServerConfig extends Omit<WorkerOptions, "concurrency"> {
    * server may run it: each tick's job is created once across all servers on the backend. @defaultValue true
    */
   scheduler?: boolean;
+  /**
+   * Retention: servers with workers delete finished jobs that have had their time, one server of
+   * those sharing the backend per `sweepIntervalMs`. These are the defaults of classes without a
+   * `static retention` (7 days for succeeded jobs, 30 for failed and killed ones, no count limit);
+   * 0 keeps jobs forever. `false`: this server never sweeps. @defaultValue {}
+   */
+  retention?: RetentionOptions | false;
   clock?: Clock;
   logger?: Logger;
   /** See WorkerConfig.isolation. @defaultValue "process" when `jobModules` is given, else "inline" */
@@ -82,12 +91,15 @@ export class Server {
   #app: FastifyInstance | null = null;
   #worker: Worker | null = null;
   #scheduler: Scheduler | null = null;
+  #sweeper: Sweeper | null = null;
+  readonly #retention: ResolvedRetention | null;
 
   constructor(config: ServerConfig) {
     this.#config = config;
     this.registry = config.jobs instanceof JobRegistry ? config.jobs : new JobRegistry(config.jobs);
     this.#logger = config.logger ?? defaultLogger();
     resolveWorkerOptions({ ...config, concurrency: config.concurrency || 1 }); // fail fast on bad options
+    this.#retention = resolveRetention(config.retention);
   }
 
   get app(): FastifyInstance {
@@ -110,6 +122,10 @@ export class Server {
   /** Creates the scheduled (cron) jobs; null without workers, with `scheduler: false`, or when no class has a schedule. */
   get scheduler(): Scheduler | null {
     return this.#scheduler;
+  }
+  /** Deletes finished jobs that have had their time; null without workers, with `retention: false`, or when every job is kept forever. */
+  get sweeper(): Sweeper | null {
+    return this.#sweeper;
   }
   get backend(): Backend {
     if (!this.#backend) throw new ClosedError("server (call start() first)");
@@ -185,7 +201,31 @@ export class Server {
       this.#metrics?.follow(this.#worker.events);
       await this.#worker.start();
       this.#startScheduler(backend, options.queueName, options.ttrSeconds, clock);
+      this.#startSweeper(backend, clock);
     }
+  }
+
+  #startSweeper(backend: Backend, clock: Clock): void {
+    if (!this.#retention) return;
+    const metrics = this.#metrics;
+    const logger = this.#logger;
+    const sweeper = new Sweeper(backend.datastore, sweepTargets(this.registry, this.#retention.defaults), {
+      ...this.#retention.sweeper,
+      clock,
+      ...(metrics ? { onDeleted: (t, n) => metrics.retentionDeleted(t.jobType, t.status, n) } : {}),
+      onPass: (r) => {
+        if (r.total === 0) return;
+        const deleted = Object.fromEntries(r.deleted.map((d) => [`${d.jobType}/${d.status}`, d.count]));
+        logger.info(
+          { deleted, total: r.total, batches: r.batches, complete: r.complete, durationMs: Math.round(r.durationMs) },
+          "retention: deleted finished jobs",
+        );
+      },
+      onError: (err) => logger.warn({ err }, "retention pass failed; the next interval tries again"),
+    });
+    if (sweeper.targets.length === 0) return;
+    this.#sweeper = sweeper;
+    sweeper.start();
   }
 
   #startScheduler(backend: Backend, queueName: string, ttrSeconds: number, clock: Clock): void {
@@ -227,6 +267,8 @@ export class Server {
   async close(): Promise<void> {
     await this.#scheduler?.stop();
     this.#scheduler = null;
+    await this.#sweeper?.stop();
+    this.#sweeper = null;
     await this.#app?.close();
     await this.#worker?.stop();
     if (this.#ownsBackend) await this.#backend?.close();

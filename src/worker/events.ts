@@ -15,6 +15,11 @@ export interface WorkerEventMap {
   "worker:drained": [{ slots: number }];
   /** The served job types this worker leaves waiting changed (a pause or resume read from the fleet store), or were first read. */
   "worker:paused": [{ pausedTypes: string[] }];
+  /**
+   * An entry whose job's document was removed (by retention, a purge, a create that was undone)
+   * was deleted: its job was made long enough ago that the document cannot still be on its way.
+   */
+  "entry:dropped": [{ entryId: string; uuid: string; reason: string }];
   /** Something failed outside any job (the backend, most likely); the worker carries on. */
   "worker:error": [{ error: unknown }];
 }

@@ -9,6 +9,7 @@ import { isBackendUnavailable, isZeroGError } from "../errors.ts";
 import { followAbort } from "../internal/abort.ts";
 import { backoffMs } from "../internal/backoff.ts";
 import type { Clock } from "../internal/clock.ts";
+import { uuidTimeMs } from "../internal/uuid7.ts";
 import type { JobClass } from "../job/base-job.ts";
 import { INTERNAL_ERROR, type JobDocument, KILLED_BY_USER, NO_RESULT } from "../job/document.ts";
 import { type DocumentWrite, DocumentWriter } from "../job/document-writer.ts";
@@ -43,6 +44,15 @@ export interface EntryContext {
 /** What to do with the queue entry once the document says what happened. */
 type EntryAction = { kind: "delete"; resultCode: number } | { kind: "release"; delaySeconds: number };
 
+/**
+ * An entry whose document is missing, for a job made longer ago than this (the time is in its
+ * uuid), is deleted rather than retried: every writer stores a job's document before its entry is
+ * put, so a document missing a minute on was removed (retention, a purge, a create undone after a
+ * put that failed), and retrying it would only bury the entry. A younger job's entry keeps the
+ * unloadable path (retried, then buried), which gives a document any writer delayed time to appear.
+ */
+export const DOCUMENT_GONE_AFTER_MS = 60_000;
+
 /** A signal that never fires, for job instances that only answer `continueRunning()`. */
 const NEVER = new AbortController().signal;
 
@@ -62,6 +72,7 @@ export async function handleEntry(
   const fast = retried ? undefined : taken;
   const loaded = await loadJob(entry.body, datastore, ctx.registry, fast?.document);
   if (loaded.kind === "unloadable") {
+    if (loaded.missing !== undefined && documentGone(loaded.missing, ctx)) return dropEntry(entry, loaded.missing, ctx);
     if (fast?.claimed && fast.document) return handleUnloadable(entry, await undoClaim(loaded, fast, ctx), ctx);
     return handleUnloadable(entry, loaded, ctx);
   }
@@ -353,6 +364,20 @@ function ignoreLostEntry(err: unknown): void {
 /** A logger for one job; made only when there is something to say (a child logger per job costs). */
 function logFor(ctx: EntryContext, doc: { uuid: string; jobType: string; logId: string }): Logger {
   return ctx.logger.child({ uuid: doc.uuid, jobType: doc.jobType, logId: doc.logId });
+}
+
+/** Whether the job `uuid` was made over DOCUMENT_GONE_AFTER_MS ago by the worker's clock (false when its uuid has no time). */
+function documentGone(uuid: string, ctx: EntryContext): boolean {
+  const madeMs = uuidTimeMs(uuid);
+  return madeMs !== null && ctx.clock.now() - madeMs > DOCUMENT_GONE_AFTER_MS;
+}
+
+/** The document was removed for good: the entry goes too, at once (another holder's delete wins the same). */
+async function dropEntry(entry: Reserved, uuid: string, ctx: EntryContext): Promise<void> {
+  const reason = `job ${uuid}: no document (removed)`;
+  ctx.logger.info({ entryId: entry.id, uuid }, "dropping the entry of a job whose document was removed");
+  await entry.delete().catch(ignoreLostEntry);
+  ctx.events.emit("entry:dropped", { entryId: entry.id, uuid, reason });
 }
 
 /**

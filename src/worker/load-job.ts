@@ -7,8 +7,11 @@ import type { JobRegistry } from "../job/registry.ts";
 export type LoadedJob =
   /** `params`: the stored params as the class's schema parses them now, what the job gets. */
   | { kind: "loaded"; jobClass: JobClass; doc: JobDocument; cas: Cas; params: Record<string, unknown> }
-  /** `stored` is set when a readable document exists (unknown type, params that no longer validate). */
-  | { kind: "unloadable"; reason: string; stored?: { doc: JobDocument; cas: Cas } };
+  /**
+   * `stored` is set when a readable document exists (unknown type, params that no longer validate);
+   * `missing` (the uuid) when the entry names a job that has no document.
+   */
+  | { kind: "unloadable"; reason: string; stored?: { doc: JobDocument; cas: Cas }; missing?: string };
 
 /**
  * The job a queue entry names, or why it cannot be run (row 1 of the outcome table in
@@ -33,7 +36,7 @@ export async function loadJob(
       return { kind: "unloadable", reason: `job ${uuid}: corrupt document (${err.message})` };
     throw err;
   }
-  if (!read) return { kind: "unloadable", reason: `job ${uuid}: no document` };
+  if (!read) return { kind: "unloadable", reason: `job ${uuid}: no document`, missing: uuid };
   const doc = read.value;
   if (!isDocumentShape(doc)) return { kind: "unloadable", reason: `job ${uuid}: corrupt document` };
   const jobClass = registry.get(doc.jobType);

@@ -2,13 +2,18 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Datastore, ListCursor } from "../../src/contracts/datastore.ts";
 import { isZeroGError } from "../../src/errors.ts";
 import type { JobDocument } from "../../src/job/document.ts";
-import type { JobStatus } from "../../src/job/job-status.ts";
+import type { FinishedStatus, JobStatus } from "../../src/job/job-status.ts";
 import { makeDocument } from "../helpers/documents.ts";
 
 export interface DatastoreSuiteOptions {
   name: string;
   /** A fresh, empty datastore for one test. */
   create: () => Promise<Datastore> | Datastore;
+  /**
+   * Why `deleteFinished` leaves the idempotency records of the jobs it deletes (they expire with
+   * their window instead), for a store that cannot find them by uuid; absent: it deletes them.
+   */
+  keepsIdempotencyKeys?: string;
 }
 
 /** The datastore contract: every implementation runs this against its real service. */
@@ -182,6 +187,94 @@ export function describeDatastore(opts: DatastoreSuiteOptions): void {
       await store.delete(mid);
       const after = await store.list({ jobType: "tie", before: { createdAt, uuid: mid } });
       expect(after.map((d) => d.uuid)).toEqual(expected.slice(expected.indexOf(mid) + 1));
+    });
+
+    describe("deleteFinished (retention)", () => {
+      const T = (day: number, ms = 0) => new Date(Date.UTC(2026, 0, day) + ms).toISOString();
+      const done = (over: Partial<JobDocument>) =>
+        makeDocument({ jobType: "kept", state: "finished", resultCode: 200, finishedAt: T(1), ...over });
+      const uuids = (docs: { uuid: string }[]) => docs.map((d) => d.uuid).sort();
+      const readable = async (docs: JobDocument[]) =>
+        (await Promise.all(docs.map((d) => store.read(d.uuid)))).filter((r) => r !== null).map((r) => r.value.uuid);
+
+      it("deletes only the type's documents of that status finished before the cutoff, never a waiting or running one", async () => {
+        const old = { ok: done({}), failed: done({ resultCode: 500 }), killed: done({ resultCode: 410 }) };
+        const recent = done({ finishedAt: T(3) });
+        // A finishedAt from an earlier run stays on a job set back to waiting, or running again.
+        const waiting = [
+          done({ state: "queued", resultCode: -1 }),
+          done({ state: "delayed", resultCode: -1 }),
+          done({ state: "running", running: true, resultCode: -1 }),
+        ];
+        const otherType = done({ jobType: "other" });
+        const all = [...Object.values(old), recent, ...waiting, otherType];
+        for (const d of all) await store.create(d);
+        const sweep = (status: FinishedStatus) =>
+          store.deleteFinished({ jobType: "kept", status, finishedBefore: T(2), limit: 100 });
+
+        expect(await sweep("finished")).toBe(1);
+        expect(await store.read(old.ok.uuid)).toBeNull();
+        expect(await readable(all)).toEqual(uuids(all.filter((d) => d !== old.ok)).sort());
+        expect(await sweep("failed")).toBe(1);
+        expect(await sweep("killed")).toBe(1);
+        expect(await sweep("finished")).toBe(0);
+        const left = [recent, ...waiting, otherType];
+        expect((await readable(all)).sort()).toEqual(uuids(left));
+        // Gone from every listing, too.
+        expect(uuids(await store.list({}))).toEqual(uuids(left));
+        expect(uuids(await store.list({ jobType: "kept" }))).toEqual(uuids([recent, ...waiting]));
+        for (const state of ["finished", "failed", "killed"] as const)
+          expect(uuids(await store.list({ jobType: "kept", state }))).toEqual(
+            state === "finished" ? [recent.uuid] : [],
+          );
+        // Without an age or a count, nothing goes.
+        expect(await store.deleteFinished({ jobType: "kept", status: "finished", limit: 100 })).toBe(0);
+        expect(await store.read(recent.uuid)).not.toBeNull();
+      });
+
+      it("deletes no more than the batch's limit per call", async () => {
+        const docs = Array.from({ length: 7 }, (_, i) => done({ finishedAt: T(1, i) }));
+        for (const d of docs) await store.create(d);
+        const batch = () =>
+          store.deleteFinished({ jobType: "kept", status: "finished", finishedBefore: T(2), limit: 3 });
+        expect([await batch(), await batch(), await batch(), await batch()]).toEqual([3, 3, 1, 0]);
+        expect(await store.list({ jobType: "kept" })).toEqual([]);
+      });
+
+      it("keeps the newest by finishedAt (then uuid) with keepNewest, and the later bound wins with an age too", async () => {
+        // Created in one order, finished in the reverse: the count goes by finishedAt.
+        const docs = Array.from({ length: 6 }, (_, i) => done({ finishedAt: T(10, -i * 1000) }));
+        const tie = [done({ finishedAt: T(20) }), done({ finishedAt: T(20) })];
+        for (const d of [...docs, ...tie]) await store.create(d);
+        const newestFirst = [...uuids(tie).reverse(), ...docs.map((d) => d.uuid)];
+        const keep = (keepNewest: number, finishedBefore?: string) =>
+          store.deleteFinished({
+            jobType: "kept",
+            status: "finished",
+            keepNewest,
+            limit: 100,
+            ...(finishedBefore === undefined ? {} : { finishedBefore }),
+          });
+        expect(await keep(8)).toBe(0);
+        expect(await keep(7, T(1))).toBe(1); // the count's bound is the later one
+        expect(await keep(6, T(10, -2500))).toBe(2); // the age's bound is the later one
+        expect(await keep(1)).toBe(4);
+        // Of two finished in the same millisecond, the larger uuid is the newer.
+        expect(uuids(await store.list({ jobType: "kept" }))).toEqual([newestFirst[0]]);
+      });
+
+      it(`removes the idempotency records that name a deleted job${opts.keepsIdempotencyKeys ? " (skipped)" : ""}`, async (ctx) => {
+        if (opts.keepsIdempotencyKeys) ctx.skip(opts.keepsIdempotencyKeys);
+        const doc = done({});
+        await store.create(doc);
+        const claim = (uuid: string) =>
+          store.claimIdempotencyKey({ key: "retained", uuid, nowMs: Date.now(), expiresAtMs: Date.now() + 60_000 });
+        expect(await claim(doc.uuid)).toBe(doc.uuid);
+        expect(
+          await store.deleteFinished({ jobType: "kept", status: "finished", finishedBefore: T(2), limit: 10 }),
+        ).toBe(1);
+        expect(await claim("a-new-job")).toBe("a-new-job");
+      });
     });
 
     it("claims an idempotency key once; a repeat answers the first job's uuid", async () => {

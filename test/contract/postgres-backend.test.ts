@@ -152,6 +152,38 @@ describe.skipIf(url === null)("PostgresBackend", () => {
     expect((await waiting)?.body).toBe("after-reconnect");
   });
 
+  it("retention steps over a job another transaction is setting back to queued, and never deletes it", async () => {
+    const b = await open();
+    const schema = schemas.at(-1) ?? fail();
+    const finished = { state: "finished", resultCode: 200, finishedAt: "2026-01-01T00:00:00.000Z" } as const;
+    const [redriven, due] = [makeDocument(finished), makeDocument(finished)];
+    await b.datastore.create(redriven);
+    await b.datastore.create(due);
+    const redrive = new pg.Client(u);
+    await redrive.connect();
+    try {
+      await redrive.query("BEGIN");
+      await redrive.query(
+        `UPDATE ${schema}.zerog_jobs SET state = 'queued', doc = doc || '{"state":"queued","resultCode":-1}' WHERE uuid = $1`,
+        [redriven.uuid],
+      );
+      const query = {
+        jobType: due.jobType,
+        status: "finished",
+        finishedBefore: "2026-01-02T00:00:00.000Z",
+        limit: 10,
+      } as const;
+      // The locked row is skipped, not waited for (SKIP LOCKED): the batch takes the other one.
+      expect(await b.datastore.deleteFinished(query)).toBe(1);
+      await redrive.query("COMMIT");
+      expect(await b.datastore.deleteFinished(query)).toBe(0);
+      expect((await b.datastore.read(redriven.uuid))?.value.state).toBe("queued");
+      expect(await b.datastore.read(due.uuid)).toBeNull();
+    } finally {
+      await redrive.end();
+    }
+  });
+
   it("runs migrations once when four servers start together on a fresh schema", async () => {
     const schema = uniqueNamespace();
     schemas.push(schema);

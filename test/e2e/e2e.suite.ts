@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FleetOverview, type JobDocument, Server } from "zerog";
 import { queueBodyOf } from "../../src/contracts/backend.ts";
+import { uuidv7 } from "../../src/internal/uuid7.ts";
 import { newJobDocument } from "../../src/job/new-document.ts";
 import { JobWatcher } from "../helpers/job-watcher.ts";
 import { TEST_JOBS, TEST_JOBS_MODULE } from "../helpers/test-jobs.ts";
@@ -308,6 +309,16 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
             expect.objectContaining({ errorCode: 500, msg: expect.stringMatching(/^job cannot be loaded: /) }),
           ]);
         }
+      });
+
+      it("drops at once the entry of a job whose document was removed (a job made over a minute ago)", async () => {
+        // A document removed by retention or a purge while a stray entry of its job was left.
+        const removed = uuidv7(Date.now() - 120_000);
+        const entryId = await server.backend.queue.put("zerog_jobs", queueBodyOf(removed), { ttrSeconds: 1 });
+        await expect.poll(() => watcher.dropped.map((d) => d.uuid), { timeout: 10_000 }).toContain(removed);
+        expect(watcher.dropped.find((d) => d.uuid === removed)?.entryId).toBe(entryId);
+        expect(await server.backend.queue.entryStats(entryId)).toBeNull();
+        expect(watcher.unloadable.filter((u) => u.reason.includes(removed))).toEqual([]);
       });
 
       it("keeps a job that runs past its TTR alive without the job's help", async () => {

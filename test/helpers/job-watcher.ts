@@ -12,6 +12,7 @@ export class JobWatcher {
   readonly #finished = new Map<string, Finished[]>();
   readonly #waiting = new Map<string, { times: number; resolve: (f: Finished) => void }[]>();
   readonly unloadable: WorkerEventMap["entry:unloadable"][0][] = [];
+  readonly dropped: WorkerEventMap["entry:dropped"][0][] = [];
   readonly fenced: string[] = [];
   readonly started: string[] = [];
   readonly requeued: WorkerEventMap["job:requeued"][0][] = [];
@@ -28,6 +29,7 @@ export class JobWatcher {
       );
     });
     events.on("entry:unloadable", (u) => this.unloadable.push(u));
+    events.on("entry:dropped", (d) => this.dropped.push(d));
     events.on("job:fenced", (f) => this.fenced.push(f.uuid));
     events.on("job:started", (s) => this.started.push(s.uuid));
     events.on("job:requeued", (r) => this.requeued.push(r));

@@ -22,6 +22,11 @@ class ScriptedPort implements CouchbaseCollectionPort {
   readonly calls: string[] = [];
   readonly #steps: Step[];
   rows: unknown[] = [];
+  /** What `get` answers per key (its default is `{ uuid: key }`). */
+  readonly contents = new Map<string, unknown>();
+  /** Rows per query, in order, when set (else `rows` for each). */
+  readonly answers: unknown[][] = [];
+  readonly queries: { statement: string; parameters: Record<string, string | number> }[] = [];
   lastQuery: { statement: string; parameters: Record<string, string | number> } | undefined;
   closed = false;
 
@@ -37,7 +42,7 @@ class ScriptedPort implements CouchbaseCollectionPort {
 
   async get(key: string) {
     const { cas } = await this.#next(`get ${key}`);
-    return { content: { uuid: key }, cas };
+    return { content: this.contents.get(key) ?? { uuid: key }, cas };
   }
   insert(key: string, _doc: JobDocument) {
     return this.#next(`insert ${key}`);
@@ -57,7 +62,8 @@ class ScriptedPort implements CouchbaseCollectionPort {
   async query(statement: string, parameters: Record<string, string | number>) {
     await this.#next("query");
     this.lastQuery = { statement, parameters };
-    return this.rows;
+    this.queries.push(this.lastQuery);
+    return this.answers.shift() ?? this.rows;
   }
   async close() {
     this.closed = true;
@@ -200,10 +206,58 @@ describe("CouchbaseDatastore (scripted SDK calls)", () => {
     });
   });
 
+  it("deletes finished jobs from one query, each by a CAS remove after a get finds it still due", async () => {
+    const old = { jobType: "t", state: "finished", resultCode: 200, finishedAt: "2026-01-01T00:00:00.000Z" };
+    const port = new ScriptedPort(
+      ok("0"), // the query
+      ok("11"),
+      ok("12"),
+      ok("13"),
+      ok("14"),
+      ok("15"), // u1's remove
+      new sdk.CasMismatchError(), // u3 was written between its get and its remove
+    );
+    port.rows = ["u1", "u2", "u3", "u4"];
+    port.contents.set("u1", { ...old, uuid: "u1" });
+    port.contents.set("u2", { ...old, uuid: "u2", state: "queued" }); // set back to queued
+    port.contents.set("u3", { ...old, uuid: "u3" });
+    port.contents.set("u4", { ...old, uuid: "u4", resultCode: 500 }); // failed: another status
+    const store = storeOn(port);
+    const query = { jobType: "t", status: "finished", finishedBefore: "2026-01-02T00:00:00.000Z", limit: 10 } as const;
+    expect(await store.deleteFinished(query)).toBe(1);
+    expect(port.calls).toEqual(["query", "get u1", "get u2", "get u3", "get u4", "removeIf u1 11", "removeIf u3 13"]);
+    expect(port.lastQuery).toEqual({
+      statement: `SELECT RAW d.\`uuid\` FROM \`b\`.\`s\`.\`c\` AS d WHERE d.\`state\` = "finished" AND d.\`jobType\` = $jobType AND ${STATUS_N1QL} = $status AND d.\`finishedAt\` <= $beforeAt AND (d.\`finishedAt\` < $beforeAt OR d.\`uuid\` < $beforeUuid) ORDER BY d.\`finishedAt\` DESC, d.\`uuid\` DESC LIMIT $limit`,
+      parameters: { jobType: "t", status: "finished", beforeAt: "2026-01-02T00:00:00.000Z", beforeUuid: "", limit: 10 },
+    });
+  });
+
+  it("finds the count limit's bound first, and deletes before the later of the two bounds", async () => {
+    const port = new ScriptedPort(ok("0"), ok("0"));
+    port.answers.push([{ finishedAt: "2026-01-05T00:00:00.000Z", uuid: "k" }], []);
+    const store = storeOn(port);
+    const query = {
+      jobType: "t",
+      status: "finished",
+      finishedBefore: "2026-01-02T00:00:00.000Z",
+      keepNewest: 3,
+      limit: 10,
+    } as const;
+    expect(await store.deleteFinished(query)).toBe(0);
+    expect(port.queries[0]?.statement).toContain(
+      "d.`finishedAt` IS NOT NULL ORDER BY d.`finishedAt` DESC, d.`uuid` DESC OFFSET $offset LIMIT 1",
+    );
+    expect(port.queries[0]?.parameters).toEqual({ jobType: "t", status: "finished", offset: 2 });
+    expect(port.queries[1]?.parameters).toMatchObject({ beforeAt: "2026-01-05T00:00:00.000Z", beforeUuid: "k" });
+    // Neither rule: no call at all.
+    expect(await store.deleteFinished({ jobType: "t", status: "failed", limit: 10 })).toBe(0);
+    expect(port.calls).toEqual(["query", "query"]);
+  });
+
   it("lists by status with the very expression its indexes are built on", () => {
     const indexes = indexStatements("`b`.`s`.`c`");
     const expr = STATUS_N1QL.replaceAll("d.`", "`");
-    for (const name of ["zerog_jobs_by_status", "zerog_jobs_by_type_status"])
+    for (const name of ["zerog_jobs_by_status", "zerog_jobs_by_type_status", "zerog_jobs_by_finished"])
       expect(indexes.find((i) => i.name === name)?.statement).toContain(expr);
   });
 

@@ -130,6 +130,7 @@ describe("opening a Couchbase datastore", () => {
       "zerog_jobs_by_type_created",
       "zerog_jobs_by_status",
       "zerog_jobs_by_type_status",
+      "zerog_jobs_by_finished",
       "zerog_fleet_workers",
     ]);
     for (const { statement } of indexes) {

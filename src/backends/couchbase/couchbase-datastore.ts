@@ -1,9 +1,18 @@
-import type { Cas, Datastore, IdempotencyClaim, ListJobsQuery, Versioned } from "../../contracts/datastore.ts";
+import type {
+  Cas,
+  Datastore,
+  DeleteFinishedQuery,
+  IdempotencyClaim,
+  ListJobsQuery,
+  Versioned,
+} from "../../contracts/datastore.ts";
+import { compareFinished, deletionBound, type FinishedPosition } from "../../contracts/finished-order.ts";
 import { AlreadyExistsError, CasMismatchError, ClosedError, JobNotFoundError } from "../../errors.ts";
 import type { JobDocument } from "../../job/document.ts";
+import { statusOf } from "../../job/job-status.ts";
 import { type Answer, type CallPolicy, callCouchbase, unexpected } from "./couchbase-call.ts";
 import type { CallKind, CouchbaseErrorClasses } from "./couchbase-errors.ts";
-import { listStatement } from "./statements.ts";
+import { finishedStatements, listStatement } from "./statements.ts";
 
 /** A Couchbase CAS as the SDK hands it out; `toString()` is its decimal value. */
 export interface CasValue {
@@ -153,6 +162,44 @@ export class CouchbaseDatastore implements Datastore {
     const { statement, parameters } = listStatement(this.keyspace, query);
     const a = await this.#call("read", () => this.#port.query(statement, parameters));
     if (a.ok) return a.value as JobDocument[];
+    throw unexpected("query", a.reason);
+  }
+
+  /**
+   * The bound, then one batch of uuids before it (SQL++ on zerog_jobs_by_finished), each removed
+   * by a key-value `remove` with the CAS of a `get` that found it still finished with that type,
+   * status and an old enough `finishedAt`: a job written meanwhile (set back to queued) fails
+   * the CAS, or the check, and stays. Idempotency records are left to their Couchbase expiry.
+   */
+  async deleteFinished(query: DeleteFinishedQuery): Promise<number> {
+    const statements = finishedStatements(this.keyspace, query);
+    let kept: FinishedPosition | null = null;
+    if (query.keepNewest !== undefined) {
+      const [row] = await this.#rows<FinishedPosition>(statements.oldestKept(query.keepNewest));
+      kept = row ?? null;
+    }
+    const bound = deletionBound(query, kept);
+    if (bound === null) return 0;
+    const uuids = await this.#rows<string>(statements.picked(bound, query.limit));
+    const removed = await Promise.all(uuids.map((uuid) => this.#removeFinished(uuid, query, bound)));
+    return removed.filter(Boolean).length;
+  }
+
+  async #removeFinished(uuid: string, query: DeleteFinishedQuery, bound: FinishedPosition): Promise<boolean> {
+    const held = await this.#call("read", () => this.#port.get(uuid));
+    if (!held.ok) return false;
+    const doc = held.value.content as Partial<JobDocument> | null;
+    const { finishedAt } = doc ?? {};
+    if (doc?.state !== "finished" || doc.jobType !== query.jobType || typeof finishedAt !== "string") return false;
+    if (statusOf(doc as JobDocument) !== query.status || compareFinished({ finishedAt, uuid }, bound) >= 0)
+      return false;
+    const a = await this.#call("write", () => this.#port.removeIf(uuid, String(held.value.cas)));
+    return a.ok;
+  }
+
+  async #rows<T>(q: { statement: string; parameters: Record<string, string | number> }): Promise<T[]> {
+    const a = await this.#call("read", () => this.#port.query(q.statement, q.parameters));
+    if (a.ok) return a.value as T[];
     throw unexpected("query", a.reason);
   }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import type { ListJobsQuery } from "../../contracts/datastore.ts";
+import type { DeleteFinishedQuery, ListJobsQuery } from "../../contracts/datastore.ts";
+import type { FinishedPosition } from "../../contracts/finished-order.ts";
 
 const LIST_DEFAULT_LIMIT = 50;
 /** Sorts after every ISO-8601 time (SQL++ compares strings by code point), so "no cursor" is a cursor past the end. */
@@ -74,4 +75,33 @@ export function listStatement(keyspace: string, query: ListJobsQuery): ListState
   const order = "ORDER BY d.`createdAt` DESC, d.`uuid` DESC";
   const statement = `SELECT RAW d FROM ${keyspace} AS d WHERE ${where.join(" AND ")} ${order} LIMIT $limit`;
   return { statement, parameters };
+}
+
+/**
+ * Retention's two statements over `keyspace`, on the index zerog_jobs_by_finished of indexes.n1ql
+ * (its partial condition `state = "finished"` and its leading keys repeated): `oldestKept`, the
+ * `keepNewest`-th newest job of a type and status; `picked`, up to `limit` uuids of jobs before a
+ * position, newest of them first (the index's own order). Values travel as named parameters.
+ */
+export function finishedStatements(
+  keyspace: string,
+  query: Pick<DeleteFinishedQuery, "jobType" | "status">,
+): {
+  oldestKept: (keepNewest: number) => ListStatement;
+  picked: (bound: FinishedPosition, limit: number) => ListStatement;
+} {
+  const rows = `FROM ${keyspace} AS d WHERE d.\`state\` = "finished" AND d.\`jobType\` = $jobType AND ${STATUS_N1QL} = $status`;
+  const order = "ORDER BY d.`finishedAt` DESC, d.`uuid` DESC";
+  const base = { jobType: query.jobType, status: query.status };
+  return {
+    oldestKept: (keepNewest) => ({
+      statement: `SELECT d.\`finishedAt\`, d.\`uuid\` ${rows} AND d.\`finishedAt\` IS NOT NULL ${order} OFFSET $offset LIMIT 1`,
+      parameters: { ...base, offset: keepNewest - 1 },
+    }),
+    // As the listing: `finishedAt <= $beforeAt` is the index range, the OR filters the ties.
+    picked: (bound, limit) => ({
+      statement: `SELECT RAW d.\`uuid\` ${rows} AND d.\`finishedAt\` <= $beforeAt AND (d.\`finishedAt\` < $beforeAt OR d.\`uuid\` < $beforeUuid) ${order} LIMIT $limit`,
+      parameters: { ...base, beforeAt: bound.finishedAt, beforeUuid: bound.uuid, limit },
+    }),
+  };
 }

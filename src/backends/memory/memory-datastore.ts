@@ -1,12 +1,24 @@
-import type { Cas, Datastore, IdempotencyClaim, ListJobsQuery, Versioned } from "../../contracts/datastore.ts";
+import type {
+  Cas,
+  Datastore,
+  DeleteFinishedQuery,
+  IdempotencyClaim,
+  ListJobsQuery,
+  Versioned,
+} from "../../contracts/datastore.ts";
+import { compareFinished, deletionBound, type FinishedPosition } from "../../contracts/finished-order.ts";
 import { compareListOrder } from "../../contracts/list-order.ts";
 import { AlreadyExistsError, CasMismatchError, ClosedError, JobNotFoundError } from "../../errors.ts";
 import type { JobDocument } from "../../job/document.ts";
-import { statusOf } from "../../job/job-status.ts";
+import { type JobStatus, statusOf } from "../../job/job-status.ts";
 
 interface Stored {
   json: string;
   version: number;
+  /** Copied from the document at each write, so retention needs no parse. */
+  jobType: string;
+  status: JobStatus;
+  finishedAt: string | null;
 }
 
 /**
@@ -23,8 +35,7 @@ export class MemoryDatastore implements Datastore {
   async create(doc: JobDocument): Promise<Cas> {
     this.#open();
     if (this.#docs.has(doc.uuid)) throw new AlreadyExistsError(doc.uuid);
-    this.#docs.set(doc.uuid, { json: JSON.stringify(doc), version: 1 });
-    return "1";
+    return this.#put(doc, 1);
   }
 
   async read(uuid: string): Promise<Versioned<JobDocument> | null> {
@@ -67,6 +78,28 @@ export class MemoryDatastore implements Datastore {
       .slice(0, query.limit ?? 50);
   }
 
+  /** A scan, as `list` is: retention on a store for tests and experiments. */
+  async deleteFinished(query: DeleteFinishedQuery): Promise<number> {
+    this.#open();
+    const named: FinishedPosition[] = [];
+    for (const [uuid, s] of this.#docs) {
+      if (s.jobType === query.jobType && s.status === query.status && s.finishedAt !== null)
+        named.push({ finishedAt: s.finishedAt, uuid });
+    }
+    named.sort(compareFinished);
+    const k = query.keepNewest;
+    const bound = deletionBound(query, k !== undefined && named.length > k ? (named[named.length - k] ?? null) : null);
+    if (bound === null) return 0;
+    const gone = new Set<string>();
+    for (const p of named) {
+      if (gone.size >= query.limit || compareFinished(p, bound) >= 0) break;
+      this.#docs.delete(p.uuid);
+      gone.add(p.uuid);
+    }
+    for (const [key, held] of this.#idempotency) if (gone.has(held.uuid)) this.#idempotency.delete(key);
+    return gone.size;
+  }
+
   async claimIdempotencyKey(claim: IdempotencyClaim): Promise<string> {
     this.#open();
     const held = this.#idempotency.get(claim.key);
@@ -85,7 +118,9 @@ export class MemoryDatastore implements Datastore {
   }
 
   #put(doc: JobDocument, version: number): Cas {
-    this.#docs.set(doc.uuid, { json: JSON.stringify(doc), version });
+    const status = statusOf(doc);
+    const finishedAt = doc.state === "finished" && typeof doc.finishedAt === "string" ? doc.finishedAt : null;
+    this.#docs.set(doc.uuid, { json: JSON.stringify(doc), version, jobType: doc.jobType, status, finishedAt });
     return String(version);
   }
 

@@ -1,4 +1,12 @@
-import type { Cas, Datastore, IdempotencyClaim, ListJobsQuery, Versioned } from "../../contracts/datastore.ts";
+import type {
+  Cas,
+  Datastore,
+  DeleteFinishedQuery,
+  IdempotencyClaim,
+  ListJobsQuery,
+  Versioned,
+} from "../../contracts/datastore.ts";
+import { deletionBound, type FinishedPosition } from "../../contracts/finished-order.ts";
 import { AlreadyExistsError, CasMismatchError, ClosedError, JobNotFoundError } from "../../errors.ts";
 import { outcomeOf, TickBatcher } from "../../internal/tick-batcher.ts";
 import type { JobDocument } from "../../job/document.ts";
@@ -92,6 +100,14 @@ const SQL = {
   ),
   readKey: sqlText("read_idempotency_key", "SELECT uuid FROM zerog_idempotency WHERE key = $1 AND expires_ms > $2"),
   releaseKey: sqlText("release_idempotency_key", "DELETE FROM zerog_idempotency WHERE key = $1 AND uuid = $2"),
+  // finished_at and its index: migration 005. The keepNewest-th newest row, walking the index backwards.
+  oldestKept: sqlText(
+    "oldest_kept",
+    `SELECT finished_at AS "finishedAt", uuid FROM zerog_jobs
+     WHERE job_type = $1 AND status = $2 AND finished_at IS NOT NULL
+     ORDER BY finished_at DESC, uuid DESC OFFSET $3 LIMIT 1`,
+  ),
+  deleteFinished: sqlFile("delete-finished"),
 } as const;
 
 /**
@@ -194,6 +210,21 @@ export class PostgresDatastore implements Datastore {
     else if (state !== undefined) rows = await this.#db.run<DocRow>(SQL.listByState, [...page, state]);
     else rows = await this.#db.run<DocRow>(SQL.listAll, page);
     return rows.map((r) => r.doc);
+  }
+
+  /** Two statements: the bound (when `keepNewest` asks for one), then one batch before it (delete-finished.sql). */
+  async deleteFinished(query: DeleteFinishedQuery): Promise<number> {
+    this.#open();
+    const { jobType, status, keepNewest } = query;
+    let kept: FinishedPosition | null = null;
+    if (keepNewest !== undefined) {
+      [kept = null] = await this.#db.run<FinishedPosition>(SQL.oldestKept, [jobType, status, keepNewest - 1]);
+    }
+    const bound = deletionBound(query, kept);
+    if (bound === null) return 0;
+    const values = [jobType, status, bound.finishedAt, bound.uuid, query.limit];
+    const [row] = await this.#db.run<{ n: number }>(SQL.deleteFinished, values);
+    return row?.n ?? 0;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { JobStatus } from "../../job/job-status.ts";
+import type { FinishedStatus, JobStatus } from "../../job/job-status.ts";
 
 /**
  * Every Redis key and channel ZeroG uses, built from one prefix. The prefix is wrapped in a
@@ -12,6 +12,8 @@ import type { JobStatus } from "../../job/job-status.ts";
  *                               `idx:ts:{status}:{type}` (the suffixes are repeated in lua/lib/docs.lua). The
  *                               hash's `state` and these keys hold the listing status (src/job/job-status.ts),
  *                               the stored state with `finished` split into finished / failed / killed
+ * - `{p}:idx:fin:{status}:{type}` zset of the finished documents of one status (finished, failed, killed)
+ *                               and type, by finishedAt ms: what retention reads (lua/doc-delete-finished.lua)
  * - `{p}:idem:{key}`            string: the uuid an idempotency key stands for, with a TTL (the window)
  * - `{p}:q:seq`                 counter: entry ids, never reused
  * - `{p}:entry:{id}`            hash: one queue entry (queue, body, priority, ttr_ms, state, due_at, counters)
@@ -56,6 +58,11 @@ export class RedisKeys {
     if (jobType !== undefined) return `${p}type:${jobType}`;
     if (state !== undefined) return `${p}state:${state}`;
     return `${p}all`;
+  }
+
+  /** Retention's index of one finished status and job type (lua/lib/docs.lua zg_fin_key). */
+  finished(status: FinishedStatus, jobType: string): string {
+    return `${this.indexPrefix}fin:${status}:${jobType}`;
   }
 
   /** The record of one idempotency key (Datastore.claimIdempotencyKey). */

@@ -15,7 +15,14 @@ import type { JobDocument } from "../../job/document.ts";
 import { statusOf } from "../../job/job-status.ts";
 import { reserveStartFields } from "../../job/transitions.ts";
 import { connectRedis, type RedisConnection } from "./client.ts";
-import { createdScore, RedisDatastore, startableAttempt, versioned, versionOf } from "./redis-datastore.ts";
+import {
+  createdScore,
+  finishedScore,
+  RedisDatastore,
+  startableAttempt,
+  versioned,
+  versionOf,
+} from "./redis-datastore.ts";
 import { RedisFleetStore } from "./redis-fleet.ts";
 import {
   type LeasedJob,
@@ -87,6 +94,7 @@ export class RedisBackend implements Backend {
       ...[k.indexPrefix, doc.uuid, head, tail, doc.jobType, statusOf(doc), createdScore(doc)],
       ...[k.entryPrefix, queue, queueBodyOf(doc.uuid), priority, ttrMs, delayMs, this.queue.clock.now(), k.wake(queue)],
       startableAttempt(doc),
+      finishedScore(doc),
     ];
     const id = await runScript(this.#client, "job-create", keys, args);
     if (id === 0) throw new AlreadyExistsError(doc.uuid);
@@ -166,7 +174,7 @@ export class RedisBackend implements Backend {
       const q = owner.queue;
       keys.push(k.job(doc.uuid), k.entry(owner.id), k.ready(q), k.delayed(q), k.reserved(q));
       args.push(doc.uuid, JSON.stringify(doc), statusOf(doc), cas, owner.id, owner.token, kind, delayMs, k.wake(q));
-      args.push(startableAttempt(doc));
+      args.push(startableAttempt(doc), finishedScore(doc));
     }
     const answers = asArray(await runScript(this.#client, "job-settle", keys, args));
     return runs.map((_, i) => ({ ok: true, value: asNumber(asArray(answers[i])[0]) }));

@@ -1,4 +1,11 @@
-import type { Cas, Datastore, IdempotencyClaim, ListJobsQuery, Versioned } from "../../contracts/datastore.ts";
+import type {
+  Cas,
+  Datastore,
+  DeleteFinishedQuery,
+  IdempotencyClaim,
+  ListJobsQuery,
+  Versioned,
+} from "../../contracts/datastore.ts";
 import { AlreadyExistsError, CasMismatchError, ClosedError, JobNotFoundError, ZeroGError } from "../../errors.ts";
 import type { JobDocument } from "../../job/document.ts";
 import { statusOf } from "../../job/job-status.ts";
@@ -19,6 +26,17 @@ export interface RedisDatastoreOptions {
 export function createdScore(doc: JobDocument): string {
   const ms = Date.parse(doc.createdAt);
   return String(Number.isFinite(ms) ? ms : 0);
+}
+
+/**
+ * A finished document's retention score (src/backends/redis/lua/lib/docs.lua): `finishedAt` in
+ * ms, or '' when it is not finished or has no time (then it is in no retention index). Every
+ * write passes it, so the index follows the document without the scripts decoding its JSON.
+ */
+export function finishedScore(doc: JobDocument): string {
+  if (doc.state !== "finished" || typeof doc.finishedAt !== "string") return "";
+  const ms = Date.parse(doc.finishedAt);
+  return Number.isFinite(ms) ? String(ms) : "";
 }
 
 /**
@@ -52,7 +70,13 @@ export class RedisDatastore implements Datastore {
 
   async create(doc: JobDocument): Promise<Cas> {
     const v = asNumber(
-      await this.#run("doc-create", doc, [doc.jobType, statusOf(doc), createdScore(doc), startableAttempt(doc)]),
+      await this.#run("doc-create", doc, [
+        doc.jobType,
+        statusOf(doc),
+        createdScore(doc),
+        startableAttempt(doc),
+        finishedScore(doc),
+      ]),
     );
     if (v === 0) throw new AlreadyExistsError(doc.uuid);
     return String(v);
@@ -65,11 +89,12 @@ export class RedisDatastore implements Datastore {
   }
 
   async replace(doc: JobDocument, cas: Cas): Promise<Cas> {
-    return versionOf(doc.uuid, await this.#run("doc-replace", doc, [statusOf(doc), cas, startableAttempt(doc)]));
+    const rest = [statusOf(doc), cas, startableAttempt(doc), finishedScore(doc)];
+    return versionOf(doc.uuid, await this.#run("doc-replace", doc, rest));
   }
 
   async upsert(doc: JobDocument): Promise<Cas> {
-    const rest = [doc.jobType, statusOf(doc), createdScore(doc), startableAttempt(doc)];
+    const rest = [doc.jobType, statusOf(doc), createdScore(doc), startableAttempt(doc), finishedScore(doc)];
     return String(asNumber(await this.#run("doc-upsert", doc, rest)));
   }
 
@@ -92,6 +117,25 @@ export class RedisDatastore implements Datastore {
     const limit = query.limit ?? LIST_DEFAULT_LIMIT;
     const reply = await runScript(this.#client, "doc-list", [index], [this.keys.jobPrefix, ...cursor, limit]);
     return asArray(reply).map((doc) => JSON.parse(String(doc)) as JobDocument);
+  }
+
+  /**
+   * One script (doc-delete-finished.lua) on the type and status's retention index. The cutoff is
+   * `finishedBefore` in ms: ISO times and their ms sort alike, so this is the order of the other stores.
+   */
+  async deleteFinished(query: DeleteFinishedQuery): Promise<number> {
+    this.#open();
+    let cutoff = "";
+    if (query.finishedBefore !== undefined) {
+      const ms = Date.parse(query.finishedBefore);
+      if (!Number.isFinite(ms)) throw new ZeroGError("ZEROG_BAD_REQUEST", `'${query.finishedBefore}' is not a time`);
+      cutoff = String(ms);
+    }
+    if (cutoff === "" && query.keepNewest === undefined) return 0;
+    const k = this.keys;
+    const args = [k.jobPrefix, k.indexPrefix, query.status, query.jobType, cutoff, query.keepNewest ?? "", query.limit];
+    const reply = await runScript(this.#client, "doc-delete-finished", [k.finished(query.status, query.jobType)], args);
+    return asNumber(reply);
   }
 
   /** `SET key uuid NX PX ttl`, or the uuid the live key holds: one script (idem-claim.lua). */

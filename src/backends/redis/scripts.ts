@@ -8,6 +8,7 @@ export type ScriptName =
   | "doc-replace"
   | "doc-upsert"
   | "doc-delete"
+  | "doc-delete-finished"
   | "doc-list"
   | "q-put"
   | "q-reserve"
@@ -30,6 +31,7 @@ const SCRIPT_NAMES: readonly ScriptName[] = [
   "doc-replace",
   "doc-upsert",
   "doc-delete",
+  "doc-delete-finished",
   "doc-list",
   "q-put",
   "q-reserve",

@@ -31,6 +31,12 @@ DROP INDEX IF EXISTS zerog_jobs_by_type_status;
 CREATE INDEX IF NOT EXISTS zerog_jobs_by_created_uuid ON zerog_jobs (created_at, uuid);
 CREATE INDEX IF NOT EXISTS zerog_jobs_by_type_created ON zerog_jobs (job_type, created_at, uuid);
 CREATE INDEX IF NOT EXISTS zerog_jobs_by_status ON zerog_jobs ((CASE WHEN state <> 'finished' THEN state WHEN json_extract(doc, '$.resultCode') = 410 THEN 'killed' WHEN json_extract(doc, '$.resultCode') BETWEEN 200 AND 299 THEN 'finished' ELSE 'failed' END), created_at, uuid);
+-- Retention (Datastore.deleteFinished): finished rows of one type and status, oldest finishedAt
+-- first, so a batch is a range read however large the table is. Partial: a job enters it once,
+-- when it finishes; queued, delayed and running rows (every progress write) never touch it. The
+-- expressions are repeated word for word by sqlite-datastore.ts (STATUS_SQL, FINISHED_AT_SQL), and
+-- an older file gains the index on its next open.
+CREATE INDEX IF NOT EXISTS zerog_jobs_by_finished ON zerog_jobs (job_type, (CASE WHEN state <> 'finished' THEN state WHEN json_extract(doc, '$.resultCode') = 410 THEN 'killed' WHEN json_extract(doc, '$.resultCode') BETWEEN 200 AND 299 THEN 'finished' ELSE 'failed' END), json_extract(doc, '$.finishedAt'), uuid) WHERE state = 'finished';
 
 -- Idempotency keys of POST /job (Datastore.claimIdempotencyKey): `key` is the job type and the
 -- client's key; a row stands until `expires_at_ms`, after which a claim of the key overwrites it.
@@ -41,6 +47,8 @@ CREATE TABLE IF NOT EXISTS zerog_idempotency (
 );
 -- Claims purge expired rows a few at a time: a range seek.
 CREATE INDEX IF NOT EXISTS zerog_idempotency_by_expiry ON zerog_idempotency (expires_at_ms);
+-- Retention deletes the keys that name the jobs it removes.
+CREATE INDEX IF NOT EXISTS zerog_idempotency_by_uuid ON zerog_idempotency (uuid);
 
 -- Beanstalkd's model. `due_at` means, by state:
 --   ready    → when it became ready (put, release or kick time)

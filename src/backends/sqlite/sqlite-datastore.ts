@@ -1,8 +1,16 @@
 import type Database from "better-sqlite3";
-import type { Cas, Datastore, IdempotencyClaim, ListJobsQuery, Versioned } from "../../contracts/datastore.ts";
+import type {
+  Cas,
+  Datastore,
+  DeleteFinishedQuery,
+  IdempotencyClaim,
+  ListJobsQuery,
+  Versioned,
+} from "../../contracts/datastore.ts";
+import { deletionBound, type FinishedPosition } from "../../contracts/finished-order.ts";
 import { AlreadyExistsError, CasMismatchError, ClosedError, JobNotFoundError } from "../../errors.ts";
 import type { JobDocument, JobState } from "../../job/document.ts";
-import type { JobStatus } from "../../job/job-status.ts";
+import type { FinishedStatus, JobStatus } from "../../job/job-status.ts";
 import { openSqliteConnection, type SqliteConnection } from "./connection.ts";
 
 const LIST_DEFAULT_LIMIT = 50;
@@ -16,6 +24,31 @@ const NO_CURSOR = { createdAt: "\uffff", uuid: "" };
  */
 export const STATUS_SQL =
   "(CASE WHEN state <> 'finished' THEN state WHEN json_extract(doc, '$.resultCode') = 410 THEN 'killed' WHEN json_extract(doc, '$.resultCode') BETWEEN 200 AND 299 THEN 'finished' ELSE 'failed' END)";
+/**
+ * A finished job's `finishedAt` in SQL: the third key of the index zerog_jobs_by_finished in
+ * src/backends/sqlite/schema.sql, repeated word for word so SQLite uses it.
+ */
+export const FINISHED_AT_SQL = "json_extract(doc, '$.finishedAt')";
+/** The rows of one type and status that retention reads; `state = 'finished'` is the index's own condition. */
+const FINISHED_ROWS = `state = 'finished' AND job_type = ? AND ${STATUS_SQL} = ?`;
+/** Retention's statements, each a range of zerog_jobs_by_finished (a unit test checks their plans). */
+export const RETENTION_SQL = {
+  /** The keepNewest-th newest row (OFFSET keepNewest - 1), walking the index backwards from its end. */
+  oldestKept: `SELECT ${FINISHED_AT_SQL} AS finishedAt, uuid FROM zerog_jobs
+    WHERE ${FINISHED_ROWS} AND ${FINISHED_AT_SQL} IS NOT NULL
+    ORDER BY ${FINISHED_AT_SQL} DESC, uuid DESC LIMIT 1 OFFSET ?`,
+  /**
+   * One batch before a position: `<= ?` bounds the index range (SQLite does not use a row value
+   * over an expression as one), the row value sorts out the ties. One statement: the rows it
+   * picks are deleted as they stand (SQLite runs one writer at a time), and the outer condition
+   * repeats the check on the row it deletes.
+   */
+  deleteBatch: `DELETE FROM zerog_jobs WHERE state = 'finished' AND uuid IN (
+      SELECT uuid FROM zerog_jobs
+      WHERE ${FINISHED_ROWS} AND ${FINISHED_AT_SQL} <= ? AND (${FINISHED_AT_SQL}, uuid) < (?, ?)
+      ORDER BY ${FINISHED_AT_SQL}, uuid LIMIT ?)
+    RETURNING uuid`,
+} as const;
 /** Expired idempotency rows a claim deletes at most, so a claim stays short however many have expired. */
 const IDEMPOTENCY_PURGE_BATCH = 100;
 const COLUMNS = "uuid, job_type, state, created_at, version, doc";
@@ -52,6 +85,12 @@ export class SqliteDatastore implements Datastore {
   readonly #claimed: Database.Statement<[string], { uuid: string }>;
   readonly #purgeKeys: Database.Statement<[number, number]>;
   readonly #release: Database.Statement<[string, string]>;
+  readonly #oldestKept: Database.Statement<[string, FinishedStatus, number], FinishedPosition>;
+  readonly #deleteFinished: Database.Statement<
+    [string, FinishedStatus, string, string, string, number],
+    { uuid: string }
+  >;
+  readonly #deleteKeysOf: Database.Statement<[string]>;
   #closed = false;
 
   /** Uses `conn` (counted as one of its users, so closing the last user closes it). */
@@ -100,6 +139,13 @@ export class SqliteDatastore implements Datastore {
          (SELECT key FROM zerog_idempotency WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?)`,
     );
     this.#release = db.prepare<[string, string]>("DELETE FROM zerog_idempotency WHERE key = ? AND uuid = ?");
+    this.#oldestKept = db.prepare<[string, FinishedStatus, number], FinishedPosition>(RETENTION_SQL.oldestKept);
+    this.#deleteFinished = db.prepare<[string, FinishedStatus, string, string, string, number], { uuid: string }>(
+      RETENTION_SQL.deleteBatch,
+    );
+    this.#deleteKeysOf = db.prepare<[string]>(
+      "DELETE FROM zerog_idempotency WHERE uuid IN (SELECT value FROM json_each(?))",
+    );
   }
 
   async create(doc: JobDocument): Promise<Cas> {
@@ -153,6 +199,21 @@ export class SqliteDatastore implements Datastore {
     else if (state !== undefined) rows = this.#list.byState.all(state, createdAt, uuid, limit);
     else rows = this.#list.all.all(createdAt, uuid, limit);
     return rows.map((r) => JSON.parse(r.doc) as JobDocument);
+  }
+
+  /** One savepoint of the group commit: find the bound, delete a batch before it, then the keys naming them. */
+  async deleteFinished(query: DeleteFinishedQuery): Promise<number> {
+    if (this.#closed) return Promise.reject(new ClosedError("sqlite datastore"));
+    const { jobType, status, keepNewest } = query;
+    return this.#conn.write(() => {
+      const kept = keepNewest === undefined ? null : (this.#oldestKept.get(jobType, status, keepNewest - 1) ?? null);
+      const bound = deletionBound(query, kept);
+      if (bound === null) return 0;
+      const { finishedAt, uuid } = bound;
+      const gone = this.#deleteFinished.all(jobType, status, finishedAt, finishedAt, uuid, query.limit);
+      if (gone.length > 0) this.#deleteKeysOf.run(JSON.stringify(gone.map((r) => r.uuid)));
+      return gone.length;
+    });
   }
 
   /** One savepoint of the group commit: purge a few expired keys, then insert or take over, then read. */
