@@ -199,6 +199,14 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         expect(doc.attempt).toBe(1);
       });
 
+      it("waits before each retry as the class's retry policy says (exponential, capped), not errorRetryDelaySeconds", async () => {
+        const doc = await runJob("backoff", {});
+        expect(doc).toMatchObject({ resultCode: 500, errorCount: 4, attempt: 4 });
+        const delays = watcher.requeued.filter((r) => r.uuid === doc.uuid).map((r) => r.delaySeconds);
+        expect(delays).toEqual([0.05, 0.1, 0.15]);
+        expect(msgs(doc.events)).toEqual(["Error - restarting", "Error - restarting", "Error - restarting"]);
+      });
+
       it("a job whose previous run was killed is recorded and restarted", async () => {
         const uuid = await plant({ running: true, attempt: 1, state: "running", params: { ret: 203 } });
         await watcher.finished(uuid);
