@@ -1,17 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Browser, Locator, Page } from "playwright-core";
+import { beforeEach, describe, expect, it } from "vitest";
 import { BaseJob } from "zerog";
-import {
-  chromiumPath,
-  createJob,
-  DASHBOARD_JOBS,
-  type DashboardServer,
-  launchChromium,
-  startDashboardServer,
-} from "../helpers/browser.ts";
+import { chromiumPath, createJob, DASHBOARD_JOBS, type DashboardServer } from "../helpers/browser.ts";
+import { useDashboardPage } from "../helpers/dashboard-page.ts";
 import { PartJob } from "../helpers/part-job.ts";
-import { tempDbPath } from "../helpers/sqlite-temp.ts";
 
 /**
  * The job page and the jobs table in a real browser (Debian's Chromium driven by playwright-core)
@@ -79,32 +72,14 @@ interface Doc {
 }
 
 describe.skipIf(chromium === null)("the dashboard's job page and jobs table", () => {
-  let browser: Browser;
+  const dashboard = useDashboardPage(chromium, LIVE_MS, {
+    jobs: [...DASHBOARD_JOBS, PartJob, MultiLineJob, ChattyJob],
+  });
   let srv: DashboardServer;
-  let context: BrowserContext;
   let page: Page;
-  /** Uncaught exceptions in the page: a test that causes one fails. */
-  let pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    [browser, srv] = await Promise.all([
-      launchChromium(chromium ?? undefined),
-      startDashboardServer(`sqlite:${tempDbPath()}`, { jobs: [...DASHBOARD_JOBS, PartJob, MultiLineJob, ChattyJob] }),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([browser?.close(), srv?.server.close()]);
-  });
-  beforeEach(async () => {
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    context.setDefaultTimeout(LIVE_MS);
-    page = await context.newPage();
-    pageErrors = [];
-    page.on("pageerror", (err) => pageErrors.push(err.message));
-  });
-  afterEach(async () => {
-    await context?.close();
-    expect(pageErrors, "uncaught exceptions in the page").toEqual([]);
+  let browser: Browser;
+  beforeEach(() => {
+    ({ srv, page, browser } = dashboard);
   });
 
   const dump = async (uuid: string): Promise<Doc> =>
@@ -270,7 +245,7 @@ describe.skipIf(chromium === null)("the dashboard's job page and jobs table", ()
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     try {
       const p = await phone.newPage();
-      p.on("pageerror", (err) => pageErrors.push(err.message));
+      dashboard.watch(p);
       await p.goto(`${srv.ui}#/jobs`);
       for (const uuid of [done, waiting, broken]) await row(p, uuid).waitFor();
       await expect.poll(() => row(p, done).textContent()).toContain("finished");

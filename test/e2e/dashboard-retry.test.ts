@@ -1,13 +1,7 @@
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  chromiumPath,
-  createJob,
-  type DashboardServer,
-  launchChromium,
-  startDashboardServer,
-} from "../helpers/browser.ts";
-import { tempDbPath } from "../helpers/sqlite-temp.ts";
+import type { Locator, Page } from "playwright-core";
+import { beforeEach, describe, expect, it } from "vitest";
+import { chromiumPath, createJob } from "../helpers/browser.ts";
+import { useDashboardPage } from "../helpers/dashboard-page.ts";
 
 /**
  * Retrying and purging from the dashboard, in a real browser (Debian's Chromium driven by
@@ -26,34 +20,14 @@ interface Doc {
 }
 
 describe.skipIf(chromium === null)("dashboard: retry and purge", () => {
-  let browser: Browser;
-  let srv: DashboardServer;
-  let context: BrowserContext;
+  const dashboard = useDashboardPage(chromium, LIVE_MS);
   let page: Page;
-  let pageErrors: string[] = [];
-  beforeAll(async () => {
-    [browser, srv] = await Promise.all([
-      launchChromium(chromium ?? undefined),
-      startDashboardServer(`sqlite:${tempDbPath()}`),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([browser?.close(), srv?.server.close()]);
-  });
-  beforeEach(async () => {
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    context.setDefaultTimeout(LIVE_MS);
-    page = await context.newPage();
-    pageErrors = [];
-    page.on("pageerror", (err) => pageErrors.push(err.message));
-  });
-  afterEach(async () => {
-    await context?.close();
-    expect(pageErrors, "uncaught exceptions in the page").toEqual([]);
+  beforeEach(() => {
+    page = dashboard.page;
   });
 
   const dump = async (uuid: string): Promise<Doc | null> => {
-    const res = await fetch(`${srv.base}/dump/${uuid}?showLogs=true`);
+    const res = await fetch(`${dashboard.srv.base}/dump/${uuid}?showLogs=true`);
     return res.status === 404 ? null : ((await res.json()) as Doc);
   };
   const finishedWith = async (uuid: string, code: number): Promise<Doc> => {
@@ -66,8 +40,8 @@ describe.skipIf(chromium === null)("dashboard: retry and purge", () => {
   };
 
   it("retries a killed job from its page: it runs again, and the page follows the new run live", async () => {
-    const uuid = await createJob(srv.base, "slow", { ms: 60_000 });
-    await page.goto(`${srv.ui}#/jobs/${uuid}`);
+    const uuid = await createJob(dashboard.srv.base, "slow", { ms: 60_000 });
+    await page.goto(`${dashboard.srv.ui}#/jobs/${uuid}`);
     await visible(page.getByText("State: running"));
     await page.getByRole("button", { name: "Kill job" }).click();
     await confirm();
@@ -93,9 +67,9 @@ describe.skipIf(chromium === null)("dashboard: retry and purge", () => {
   });
 
   it("purges a failed job after a confirmation, and goes back to the list", async () => {
-    const uuid = await createJob(srv.base, "fragile", {});
+    const uuid = await createJob(dashboard.srv.base, "fragile", {});
     await finishedWith(uuid, 500);
-    await page.goto(`${srv.ui}#/jobs/${uuid}`);
+    await page.goto(`${dashboard.srv.ui}#/jobs/${uuid}`);
     await visible(page.getByText("State: failed"));
     await page.getByRole("button", { name: "Purge job" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Back" }).click();
@@ -107,9 +81,12 @@ describe.skipIf(chromium === null)("dashboard: retry and purge", () => {
   });
 
   it("retries every failed job of a type from the filtered list, and says how many", async () => {
-    const failed = [await createJob(srv.base, "fragile", {}), await createJob(srv.base, "fragile", {})];
+    const failed = [
+      await createJob(dashboard.srv.base, "fragile", {}),
+      await createJob(dashboard.srv.base, "fragile", {}),
+    ];
     for (const uuid of failed) await finishedWith(uuid, 500);
-    await page.goto(`${srv.ui}#/jobs`);
+    await page.goto(`${dashboard.srv.ui}#/jobs`);
     await page.getByLabel("State", { exact: true }).selectOption("finished");
     // Only a list of failed or killed jobs offers it.
     await page.getByRole("button", { name: "Newer" }).waitFor();

@@ -1,14 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  chromiumPath,
-  createJob,
-  type DashboardServer,
-  launchChromium,
-  startDashboardServer,
-} from "../helpers/browser.ts";
-import { tempDbPath } from "../helpers/sqlite-temp.ts";
+import type { Browser, Locator, Page } from "playwright-core";
+import { beforeEach, describe, expect, it } from "vitest";
+import { chromiumPath, createJob, type DashboardServer } from "../helpers/browser.ts";
+import { useDashboardPage } from "../helpers/dashboard-page.ts";
 
 /**
  * The dashboard in a real browser (Debian's Chromium driven by playwright-core) against a
@@ -28,33 +22,12 @@ interface Summary {
 }
 
 describe.skipIf(chromium === null)("dashboard in a real browser", () => {
-  let browser: Browser;
+  const dashboard = useDashboardPage(chromium, LIVE_MS);
   let srv: DashboardServer;
-  let context: BrowserContext;
   let page: Page;
-  /** Uncaught exceptions in the page: a test that causes one fails. */
-  let pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    [browser, srv] = await Promise.all([
-      launchChromium(chromium ?? undefined),
-      startDashboardServer(`sqlite:${tempDbPath()}`),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([browser?.close(), srv?.server.close()]);
-  });
-  beforeEach(async () => {
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    // Playwright waits forever by default: fail with its message well before the test's timeout.
-    context.setDefaultTimeout(LIVE_MS);
-    page = await context.newPage();
-    pageErrors = [];
-    page.on("pageerror", (err) => pageErrors.push(err.message));
-  });
-  afterEach(async () => {
-    await context?.close();
-    expect(pageErrors, "uncaught exceptions in the page").toEqual([]);
+  let browser: Browser;
+  beforeEach(() => {
+    ({ srv, page, browser } = dashboard);
   });
 
   const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
