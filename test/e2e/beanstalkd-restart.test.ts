@@ -49,7 +49,10 @@ describe.skipIf(beanstalkd === null)("beanstalkd restarted from its binlog while
       };
       const running: string[] = [];
       for (let i = 0; i < JOBS; i++) running.push(await post({ ms: 4000 }));
-      await expect.poll(() => running.filter((u) => readRunLog(log).get(u)?.length).length).toBe(JOBS);
+      // All four slots of the two servers busy before the kill (two servers starting side by side can take a while).
+      await expect
+        .poll(() => running.filter((u) => readRunLog(log).get(u)?.length).length, { timeout: 10_000, interval: 50 })
+        .toBe(JOBS);
 
       await bs.stop("SIGKILL");
       await bs.start();
