@@ -24,6 +24,8 @@ const TTR_SECONDS = 10;
 /** Jobs created at about this rate while the fault happens. */
 const CREATES_PER_SECOND = 100;
 const PRODUCE_MS = 4000;
+/** How much longer a slow machine may produce to reach the load the test needs. */
+const MAX_EXTRA_PRODUCE_MS = 20_000;
 
 type Fault = "restart" | "kill connections";
 
@@ -109,8 +111,11 @@ for (const t of TARGETS) {
           const accepted: string[] = [];
           let refused = 0;
           const produce = async (): Promise<void> => {
+            // At least PRODUCE_MS, with the fault in the middle; on a busy machine, on until more than
+            // 100 jobs are in (bounded), so the check below always has a real load to judge.
             const end = Date.now() + PRODUCE_MS;
-            while (Date.now() < end) {
+            const last = end + MAX_EXTRA_PRODUCE_MS;
+            while (Date.now() < end || (accepted.length <= 100 && Date.now() < last)) {
               const res = await fetch(`${server.url}/job/logged_run`, {
                 method: "POST",
                 body: JSON.stringify({ log, ms: 30 }),
