@@ -3,6 +3,7 @@ import type { Datastore, ListCursor } from "../contracts/datastore.ts";
 import type { Queue, QueueInstance } from "../contracts/queue.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { JobDocument } from "../job/document.ts";
+import { claimIntervalLease, slotOf } from "./interval-lease.ts";
 import { entryHoldsJob, isEntryId, type Requeuer } from "./requeuer.ts";
 
 export const RECONCILER_DEFAULTS = {
@@ -133,8 +134,7 @@ export class Reconciler {
    * or this one already took this interval or is still running a pass.
    */
   async takeTurn(nowMs = this.#clock.now()): Promise<SlotOutcome> {
-    const interval = this.#opts.intervalMs;
-    const slotMs = nowMs - (nowMs % interval);
+    const slotMs = slotOf(nowMs, this.#opts.intervalMs);
     if (this.#running || slotMs <= this.#lastSlotMs) return { ran: false };
     this.#lastSlotMs = slotMs;
     const turn = this.#turn(slotMs, nowMs);
@@ -177,14 +177,8 @@ export class Reconciler {
   }
 
   async #turn(slotMs: number, nowMs: number): Promise<SlotOutcome> {
-    const held = await this.#datastore.claimIdempotencyKey({
-      key: `${LEASE_PREFIX}${slotMs}`,
-      uuid: this.#holder,
-      nowMs,
-      // Outlives the interval, so a process whose clock lags cannot take the same interval again.
-      expiresAtMs: slotMs + 2 * this.#opts.intervalMs,
-    });
-    if (held !== this.#holder) return { ran: false };
+    const lease = { prefix: LEASE_PREFIX, holder: this.#holder, intervalMs: this.#opts.intervalMs, slotMs, nowMs };
+    if (!(await claimIntervalLease(this.#datastore, lease))) return { ran: false };
     return { ran: true, ...(await this.pass()) };
   }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, type RunningCli, runCli, startServe } from "../helpers/cli.ts";
-import { tempDbPath } from "../helpers/sqlite-temp.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT, type RunningCli, runCli } from "../helpers/cli.ts";
+import { useServeOnSqlite } from "../helpers/serve-sqlite.ts";
 
 /** `zerog --version`, and `zerog jobs`'s table header, run as a user runs them. */
 
@@ -17,23 +17,10 @@ describe("zerog --version", () => {
 });
 
 describe("zerog jobs: a header row over aligned columns", () => {
+  const served = useServeOnSqlite(["test/helpers/test-jobs.ts"], ["--concurrency", "0"]);
   let serve: RunningCli;
-  beforeAll(async () => {
-    const db = `sqlite:${tempDbPath()}`;
-    serve = await startServe([
-      "--jobs",
-      "test/helpers/test-jobs.ts",
-      "--datastore",
-      db,
-      "--queue",
-      db,
-      "--concurrency",
-      "0",
-    ]);
-  });
-  afterAll(async () => {
-    serve?.proc.kill("SIGKILL");
-    await serve?.exited;
+  beforeAll(() => {
+    serve = served.server;
   });
   const zerog = (...args: string[]) => runCli([...args, "--url", serve.url]);
 

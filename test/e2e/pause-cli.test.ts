@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningCli, runCli, startServe } from "../helpers/cli.ts";
-import { tempDbPath } from "../helpers/sqlite-temp.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type RunningCli, runCli } from "../helpers/cli.ts";
+import { useServeOnSqlite } from "../helpers/serve-sqlite.ts";
 
 /** `zerog pause` and `zerog resume` run as a user runs them, against a `zerog serve` of the examples. */
+const served = useServeOnSqlite(["examples/jobs.ts"], ["--isolation", "inline"]);
 let server: RunningCli;
-beforeAll(async () => {
-  const db = `sqlite:${tempDbPath()}`;
-  server = await startServe(["--jobs", "examples/jobs.ts", "--datastore", db, "--queue", db, "--isolation", "inline"]);
-});
-afterAll(async () => {
-  server?.proc.kill("SIGKILL");
-  await server?.exited;
+beforeAll(() => {
+  server = served.server;
 });
 
 const jobTypes = async () =>

@@ -1,26 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { JobDocument } from "zerog";
-import { type RunningCli, runCli, startServe } from "../helpers/cli.ts";
-import { tempDbPath } from "../helpers/sqlite-temp.ts";
+import { type RunningCli, runCli } from "../helpers/cli.ts";
+import { useServeOnSqlite } from "../helpers/serve-sqlite.ts";
 
 /** `zerog retry` and `zerog purge`, run as a user runs them, against a `zerog serve` with one worker slot. */
+const served = useServeOnSqlite(["test/helpers/test-jobs.ts"], ["--concurrency", "1"]);
 let serve: RunningCli;
-beforeAll(async () => {
-  const db = `sqlite:${tempDbPath()}`;
-  serve = await startServe([
-    "--jobs",
-    "test/helpers/test-jobs.ts",
-    "--datastore",
-    db,
-    "--queue",
-    db,
-    "--concurrency",
-    "1",
-  ]);
-});
-afterAll(async () => {
-  serve?.proc.kill("SIGKILL");
-  await serve?.exited;
+beforeAll(() => {
+  serve = served.server;
 });
 
 const zerog = (...args: string[]) => runCli([...args, "--url", serve.url]);
