@@ -780,5 +780,57 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         expect((await dump(waiting)).resultCode).toBe(410);
       });
     });
+
+    // Last: it removes documents that earlier tests of the suite might still look at.
+    describe("retention (docs/job-states.md, Retention)", () => {
+      const HOUR = 3_600_000;
+      const status = async (uuid: string) => (await call("GET", `/progress/${uuid}`)).status;
+      const state = async (uuid: string) => (await dump(uuid)).state;
+      const deletedTotal = async (jobType: string, s: string) => {
+        const text = await (await fetch(`${base}/metrics`)).text();
+        const line = text
+          .split("\n")
+          .find((l) => l.startsWith(`zerog_retention_deleted_total{job_type="${jobType}",status="${s}"}`));
+        return Number(line?.split(" ").at(-1) ?? 0);
+      };
+
+      it("sweeps finished, failed and killed jobs past their type's retention, never one that waits or runs", async () => {
+        const sweeper = server.sweeper ?? expect.fail("expected a sweeper");
+        // Three successes in turn, so the oldest is the one past the type's two newest.
+        const ok = [];
+        for (let i = 0; i < 3; i++) ok.push((await runJob("short_lived", { ret: 200 + i })).uuid);
+        const failed = (await runJob("short_lived", { ret: 503 })).uuid;
+        const kept = (await runJob("return_value", { ret: 200 })).uuid;
+        const running = ((await post("short_lived", { ms: 60_000 })).body as { uuid: string }).uuid;
+        await expect.poll(() => state(running), { timeout: 10_000 }).toBe("running");
+        const delayed = await server.client.create("short_lived", {}, { delaySeconds: 3600 });
+
+        // Now: only the count rule applies, so the oldest success goes.
+        await sweeper.pass();
+        expect(await Promise.all(ok.map(status))).toEqual([404, 200, 200]);
+        // Two hours on: every finished short_lived job is past its hour; return_value keeps its 7 days.
+        await sweeper.pass(Date.now() + 2 * HOUR);
+        for (const uuid of [...ok, failed]) {
+          expect(await status(uuid)).toBe(404);
+          expect(await server.backend.datastore.read(uuid)).toBeNull();
+        }
+        expect(await state(kept)).toBe("finished");
+        expect(await state(running)).toBe("running");
+        expect(await state(delayed)).toBe("delayed");
+        expect(await deletedTotal("short_lived", "finished")).toBe(3);
+        expect(await deletedTotal("short_lived", "failed")).toBe(1);
+
+        // Killed, the running job goes at the next pass too; the delayed one still waits.
+        expect((await call("DELETE", `/job/${running}`)).status).toBe(202);
+        expect((await watcher.finished(running)).resultCode).toBe(410);
+        expect(await state(running)).toBe("finished");
+        await sweeper.pass(Date.now() + 2 * HOUR);
+        expect(await status(running)).toBe(404);
+        expect(await deletedTotal("short_lived", "killed")).toBe(1);
+        const listed = (await call("GET", "/jobs?type=short_lived&limit=500")).body as { jobs: { uuid: string }[] };
+        expect(listed.jobs.map((j) => j.uuid)).toEqual([delayed]);
+        expect(await state(delayed)).toBe("delayed");
+      });
+    });
   });
 }

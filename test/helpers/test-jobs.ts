@@ -113,6 +113,20 @@ export class BackoffJob extends BaseJob {
   }
 }
 
+/**
+ * Returns `ret`, after sleeping `ms` on its signal. Kept an hour once finished, failed or killed,
+ * and at most its two newest successes: what the retention tests sweep.
+ */
+export class ShortLivedJob extends BaseJob<typeof ShortLivedJob.schema> {
+  static override jobType = "short_lived";
+  static override schema = z.object({ ret: z.number().int().default(200), ms: z.number().int().min(0).default(0) });
+  static override retention = { finishedAfterSeconds: 3600, failedAfterSeconds: 3600, maxFinished: 2 };
+  async run() {
+    if (this.params.ms > 0) await sleep(this.params.ms, undefined, { signal: this.signal });
+    return this.params.ret;
+  }
+}
+
 export const TEST_JOBS = [
   ReturnJob,
   ContinuationJob,
@@ -122,6 +136,7 @@ export const TEST_JOBS = [
   SlowJob,
   AbortableJob,
   BackoffJob,
+  ShortLivedJob,
 ];
 
 /** This module's path, for job processes (isolation "process") to load the same classes. */
