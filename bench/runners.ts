@@ -1,7 +1,9 @@
 // The runners section: no-op jobs through each job runner on the same backend, and how long a job
 // process takes to start.
 //   inline        - jobs run in the worker's process
-//   process       - warm child processes (one per slot), recycleAfterJobs 1000 (the default) and 100
+//   process       - warm child processes as configured by default (the slots shared over the cores,
+//                   several jobs per process), recycleAfterJobs 10,000 (the default) and 100
+//   process-per-slot - jobsPerProcess 1: a process per slot, one job at a time in each
 //   process-fresh - recycleAfterJobs 1: a fresh process per job (few jobs: it is slow)
 // Children load bench/jobs/noop-jobs.mjs, plain JavaScript importing the built package's
 // `zerog/job`, as a user's compiled job module would be. A child forked from dist/ never loads tsx
@@ -11,8 +13,8 @@
 // back, rotating their order; ratios to inline are per round, then the median. A fresh process per
 // job runs in the first round and on the first backend only: its rate is one child start-up per job
 // whatever the store, ~1,000x slower than inline, far beyond the noise. At concurrency 1 a child
-// runs all jobs, so the 2,000 jobs at recycleAfterJobs 1000 include one recycle, as a long run would.
-// BENCH_RUNNER_JOBS (2,000; 300 for recycleAfterJobs 100), BENCH_RUNNER_FRESH_JOBS (16),
+// runs all jobs.
+// BENCH_RUNNER_JOBS (5,000; 300 for recycleAfterJobs 100), BENCH_RUNNER_FRESH_JOBS (16),
 // BENCH_RUNNER_ROUNDS (3), BENCH_RUNNER_STARTS (10).
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -21,26 +23,26 @@ import type { BenchBackend } from "./backends.ts";
 import { prefill, silent } from "./process.ts";
 import { latencySummary, quantile, report, round } from "./stats.ts";
 
-const JOBS = Number(process.env.BENCH_RUNNER_JOBS ?? 2000);
+const JOBS = Number(process.env.BENCH_RUNNER_JOBS ?? 5000);
 /** A fresh process per job runs 3-6 jobs/s on 2 cores: 16 jobs keep each run to a few seconds. */
 const FRESH_JOBS = Number(process.env.BENCH_RUNNER_FRESH_JOBS ?? 16);
 /** The machines drift by ±20% within minutes: each ratio is the median of this many rounds. */
 const ROUNDS = Number(process.env.BENCH_RUNNER_ROUNDS ?? 3);
 const STARTS = Number(process.env.BENCH_RUNNER_STARTS ?? 10);
-/** 2 cores: 4 slots already oversubscribe them with one child per slot. */
-const CONCURRENCIES = [1, 4];
+/** A single slot, a common setting, and many slots sharing few processes. */
+const CONCURRENCIES = [1, 10, 50];
 
 const JOB_MODULE = fileURLToPath(new URL("./jobs/noop-jobs.mjs", import.meta.url));
 
 interface Runner {
-  name: "inline" | "process" | "process-fresh";
+  name: "inline" | "process" | "process-per-slot" | "process-fresh";
   recycleAfterJobs?: number;
   jobs: number;
   /** Rounds it runs in (the first ones). */
   rounds: number;
   /** Whether it runs on the first backend only. */
   firstBackendOnly?: boolean;
-  config: Pick<WorkerConfig, "isolation" | "jobModules" | "recycleAfterJobs">;
+  config: Pick<WorkerConfig, "isolation" | "jobModules" | "recycleAfterJobs" | "jobsPerProcess">;
 }
 
 const processRunner = (recycleAfterJobs: number, jobs: number, rounds: number): Runner => ({
@@ -54,7 +56,12 @@ const processRunner = (recycleAfterJobs: number, jobs: number, rounds: number): 
 
 const RUNNERS: readonly Runner[] = [
   { name: "inline", jobs: JOBS, rounds: ROUNDS, config: { isolation: "inline" } },
-  processRunner(1000, JOBS, ROUNDS),
+  processRunner(10_000, JOBS, ROUNDS),
+  {
+    ...processRunner(10_000, JOBS, ROUNDS),
+    name: "process-per-slot",
+    config: { isolation: "process", jobModules: [JOB_MODULE], recycleAfterJobs: 10_000, jobsPerProcess: 1 },
+  },
   // Each recycle costs a child start-up (~120 ms), 300 jobs span 3 of them.
   processRunner(100, Math.min(JOBS, 300), ROUNDS),
   processRunner(1, FRESH_JOBS, 1),
@@ -67,7 +74,14 @@ export async function runnersSection(backends: readonly BenchBackend[]): Promise
   if (first) await timeRunner(first, RUNNERS[0] as Runner, 1);
   for (const [i, b] of backends.entries()) {
     const runners = RUNNERS.filter((r) => i === 0 || !r.firstBackendOnly);
-    for (const concurrency of CONCURRENCIES) await compare(b, runners, concurrency);
+    // A runner needs a few times as many jobs as slots for a rate to mean anything.
+    for (const concurrency of CONCURRENCIES) {
+      await compare(
+        b,
+        runners.filter((r) => r.jobs >= concurrency * 4),
+        concurrency,
+      );
+    }
   }
 }
 
@@ -86,6 +100,7 @@ async function compare(b: BenchBackend, runners: readonly Runner[], concurrency:
       backend: b.name,
       runner: r.name,
       ...(r.recycleAfterJobs ? { recycleAfterJobs: r.recycleAfterJobs } : {}),
+      ...(r.config.jobsPerProcess ? { jobsPerProcess: r.config.jobsPerProcess } : {}),
       concurrency,
       jobs: r.jobs,
       jobsPerSec: rate(quantile(perSec, 0.5)),
@@ -99,7 +114,7 @@ async function compare(b: BenchBackend, runners: readonly Runner[], concurrency:
 async function timeRunner(b: BenchBackend, r: Runner, concurrency: number): Promise<number> {
   const { backend, registry } = await prefill(await b.fresh(), r.jobs);
   const worker = new Worker({ jobs: registry, backend, concurrency, name: "bench", logger: silent, ...r.config });
-  const from = Math.max(concurrency, Math.floor(r.jobs / 10));
+  const from = Math.min(Math.max(concurrency, Math.floor(r.jobs / 10)), Math.floor(r.jobs / 2));
   let finished = 0;
   let fromAt = 0;
   const lastAt = new Promise<number>((resolve, reject) => {

@@ -19,6 +19,7 @@ interface ServeFlags {
   ttr: string;
   hostname?: string;
   isolation: string;
+  jobsPerProcess?: string;
   recycleAfter: string;
   recycleMemory: string;
   memoryLimit: string;
@@ -50,7 +51,11 @@ export function registerServe(program: Command): void {
     .option("--ttr <seconds>", "queue TTR of new jobs", "60")
     .option("--hostname <name>", "host name in the worker id and the fleet view (default: this machine's)")
     .option("--isolation <mode>", "process: each job in a warm child process; inline: in the server process", "process")
-    .option("--recycle-after <jobs>", "replace a job process after this many jobs (1: a fresh one per job)", "1000")
+    .option(
+      "--jobs-per-process <n>",
+      "jobs one job process runs at once (1: a process per slot; default: the slots shared over the cores)",
+    )
+    .option("--recycle-after <jobs>", "replace a job process after this many jobs (1: a fresh one per job)", "10000")
     .option("--recycle-memory <mb>", "replace a job process whose memory is above this after a job", "512")
     .option("--memory-limit <mb>", "heap limit of each job process (0: Node's default)", "0")
     .option("--job-timeout <seconds>", "kill a job process whose run takes longer (0: no limit)", "0")
@@ -100,6 +105,7 @@ export function registerServe(program: Command): void {
         ...(flags.hostname ? { hostName: flags.hostname } : {}),
         isolation: isolationFlag(flags.isolation),
         jobModules: flags.jobs,
+        ...(flags.jobsPerProcess ? { jobsPerProcess: intFlag("jobs-per-process", flags.jobsPerProcess) } : {}),
         recycleAfterJobs: intFlag("recycle-after", flags.recycleAfter),
         recycleMemoryMb: intFlag("recycle-memory", flags.recycleMemory),
         memoryLimitMb: intFlag("memory-limit", flags.memoryLimit),

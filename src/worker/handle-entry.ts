@@ -239,6 +239,12 @@ function recordOutcome(
     out.mutate(t.addEvent("Worker shut down - requeued", at));
     return requeueAfter(0);
   }
+  if (report.kind === "died" && report.bystander) {
+    // Its process was lost to another job sharing it (jobsPerProcess): no error counts against it.
+    out.mutate(t.addWarning(`job was stopped: ${report.reason}`, at));
+    out.mutate(t.addEvent("Job process lost - requeued", at));
+    return requeueAfter(0);
+  }
   if (control && (control.kind === "errorFinish" || control.kind === "warningFinish")) {
     out.mutate(t.addEvent("Error - finished", at));
     return finishWith(control.resultCode);

@@ -24,9 +24,10 @@ export type RunReport =
   | { kind: "threw"; error: ThrownError; doc: JobDocument; cas: Cas }
   /**
    * The run's process died (a crash, `process.exit`, out of memory) or was killed (time limit,
-   * a kill or shutdown it ignored) before it answered; `reason` says how.
+   * a kill or shutdown it ignored) before it answered; `reason` says how. `bystander`: another
+   * job sharing its process caused it (`jobsPerProcess` above 1), so this run is not at fault.
    */
-  | { kind: "died"; reason: string; doc: JobDocument; cas: Cas }
+  | { kind: "died"; reason: string; bystander?: boolean; doc: JobDocument; cas: Cas }
   /** A newer attempt owns the job: this run must record nothing more. */
   | { kind: "fenced"; message: string };
 

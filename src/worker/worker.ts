@@ -321,6 +321,7 @@ export class Worker {
       ...common,
       modules: c.jobModules.map((m) => resolve(m)),
       slots: o.concurrency,
+      jobsPerProcess: o.jobsPerProcess,
       recycleAfterJobs: o.recycleAfterJobs,
       recycleMemoryMb: o.recycleMemoryMb,
       memoryLimitMb: o.memoryLimitMb,

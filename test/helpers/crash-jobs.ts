@@ -13,6 +13,17 @@ export class PidJob extends BaseJob {
   }
 }
 
+/** Stores its pid, then waits `ms` (or until its signal): a healthy job running beside others. */
+export class NeighbourJob extends BaseJob<typeof NeighbourJob.schema> {
+  static override jobType = "neighbour";
+  static override schema = z.object({ ms: z.number().int().min(0) });
+  async run() {
+    await this.setData({ pid: process.pid });
+    await sleep(this.params.ms, undefined, { signal: this.signal }).catch(() => undefined);
+    return 200;
+  }
+}
+
 /** Calls process.exit mid-run, after logging (the log must still be recorded). */
 export class ExitJob extends BaseJob<typeof ExitJob.schema> {
   static override jobType = "exit";
@@ -93,5 +104,5 @@ export class ForgeJob extends BaseJob {
   }
 }
 
-export const CRASH_JOBS = [PidJob, ExitJob, TimerThrowJob, HogJob, SpinJob, StubbornJob, ForgeJob];
+export const CRASH_JOBS = [PidJob, NeighbourJob, ExitJob, TimerThrowJob, HogJob, SpinJob, StubbornJob, ForgeJob];
 export const CRASH_JOBS_MODULE = fileURLToPath(import.meta.url);

@@ -1,7 +1,8 @@
 /**
- * A job process: loads the worker's job modules once, then runs one job at a time for it,
- * sending every change the job makes back over IPC. Started by JobProcess (job-process.ts).
+ * A job process: loads the worker's job modules once, then runs jobs for it (one or several at a
+ * time), sending every change each job makes back over IPC. Started by JobProcess (job-process.ts).
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { systemClock } from "../../internal/clock.ts";
 import type { BaseJob, JobClass } from "../../job/base-job.ts";
 import { describeThrown } from "../../job/control-flow.ts";
@@ -10,14 +11,53 @@ import { JobRegistry } from "../../job/registry.ts";
 import type { FromChild, RunResult, ToChild } from "./protocol.ts";
 import { RemoteWriter } from "./remote-writer.ts";
 
+/** What this turn of the event loop has to tell the worker: one IPC message (protocol.ts). */
+let outbox: FromChild[] = [];
 const send = (msg: FromChild): void => {
-  process.send?.(msg);
+  if (outbox.length === 0) setImmediate(() => flush());
+  outbox.push(msg);
 };
+function flush(done?: () => void): void {
+  const batch = outbox;
+  outbox = [];
+  if (batch.length === 0) {
+    done?.();
+    return;
+  }
+  // The memory the worker recycles on, read once per message rather than once per run.
+  const rss = process.memoryUsage.rss();
+  for (const msg of batch) if (msg.t === "done") msg.rss = rss;
+  process.send?.(batch, () => done?.());
+}
 
 let registry: JobRegistry | null = null;
-let current: { runId: number; abort: AbortController } | null = null;
+const runs = new Map<number, AbortController>();
+/** The run whose code is executing: an error thrown in its timers is its own, not its neighbours'. */
+const runContext = new AsyncLocalStorage<number>();
 
-process.on("message", (msg: ToChild) => {
+// A job that calls process.exit takes the runs beside it down: say which runs those are first, so
+// they are requeued without an error counted against them. The message is small and is written
+// before the process ends; were it lost, they would count the death as their own, as with any
+// death whose cause this process cannot tell (out of memory, a signal from outside).
+const exitProcess = process.exit.bind(process);
+process.exit = ((code?: number | string | null) => {
+  const owner = runContext.getStore();
+  if (owner !== undefined && runs.has(owner)) {
+    const others = [...runs.keys()].filter((id) => id !== owner);
+    runs.clear();
+    if (others.length > 0) outbox.push({ t: "abandoned", runIds: others });
+    const batch = outbox;
+    outbox = [];
+    if (batch.length > 0 && process.connected) process.send?.(batch);
+  }
+  return exitProcess(code);
+}) as typeof process.exit;
+
+process.on("message", (batch: ToChild[]) => {
+  for (const msg of batch) receive(msg);
+});
+
+function receive(msg: ToChild): void {
   switch (msg.t) {
     case "init":
       init(msg.modules).then(
@@ -26,31 +66,38 @@ process.on("message", (msg: ToChild) => {
       );
       return;
     case "run":
-      void run(msg.runId, msg.doc, msg.params);
+      runContext.run(msg.runId, () => void run(msg.runId, msg.doc, msg.params));
       return;
     case "abort":
-      if (current?.runId === msg.runId) current.abort.abort(new Error(msg.reason));
+      runs.get(msg.runId)?.abort(new Error(msg.reason));
       return;
     case "exit":
-      process.disconnect?.();
+      flush(() => {
+        if (process.connected) process.disconnect?.();
+      });
       return;
   }
-});
+}
 // The worker went away (it died or let this process go): nothing left to do.
 process.on("disconnect", () => process.exit(0));
 
-// An error thrown in a timer or callback of the job: report it as the run's, then exit, since
-// this process's state can no longer be trusted. Outside a run, Node's default (exit 1) stands.
+// An error thrown in a timer or callback of a job: report it as that run's, then exit, since this
+// process's state can no longer be trusted. The runs beside it die through no fault of their own.
+// Outside a run, Node's default (exit 1) stands.
 process.on("uncaughtException", (err) => {
-  if (!current) {
+  const owner = runContext.getStore();
+  if (runs.size === 0) {
     console.error(err);
     process.exit(1);
   }
-  const { runId } = current;
-  current = null;
   const error = describeThrown(err);
   error.message = `uncaught in the job's process: ${error.message}`;
-  process.send?.({ t: "done", runId, result: { ok: false, error }, rss: 0 } satisfies FromChild, () => process.exit(1));
+  const faulty = owner !== undefined && runs.has(owner) ? [owner] : [...runs.keys()];
+  const others = [...runs.keys()].filter((id) => !faulty.includes(id));
+  runs.clear();
+  for (const runId of faulty) outbox.push({ t: "done", runId, result: { ok: false, error }, rss: 0 });
+  if (others.length > 0) outbox.push({ t: "abandoned", runIds: others });
+  flush(() => exitProcess(1));
 });
 
 async function init(modules: string[]): Promise<string[]> {
@@ -61,7 +108,7 @@ async function init(modules: string[]): Promise<string[]> {
 
 async function run(runId: number, doc: RemoteWriter["doc"], params: Record<string, unknown>): Promise<void> {
   const abort = new AbortController();
-  current = { runId, abort };
+  runs.set(runId, abort);
   const writer = new RemoteWriter(doc, (ops) => send({ t: "ops", runId, ops }));
   let result: RunResult;
   let job: BaseJob | undefined;
@@ -73,14 +120,16 @@ async function run(runId: number, doc: RemoteWriter["doc"], params: Record<strin
   } catch (error) {
     result = { ok: false, error: describeThrown(error) };
   }
+  // Reported already by the uncaught-exception handler (this process is exiting).
+  if (!runs.has(runId)) return;
   try {
     job?.flushTicks();
   } catch {
     // A change that cannot be sent is lost with the run's other unsent state; the result still goes.
   }
   writer.flush();
-  current = null;
-  send({ t: "done", runId, result, rss: process.memoryUsage.rss() });
+  runs.delete(runId);
+  send({ t: "done", runId, result, rss: 0 });
 }
 
 /** run()'s value if IPC can carry it; anything else counts as "nothing specific" (200), as in process. */
