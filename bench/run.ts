@@ -6,14 +6,16 @@
 //               and 50, median of 3 runs on fresh files; PostgreSQL, Redis and Beanstalkd at 10 and 50, one
 //               run each)
 //   create    - jobs created through the library (JobClient, 500 in flight) → jobs/s
-//   peer      - the same workload on BullMQ (concurrency 50) and graphile-worker (concurrency 10, default
-//               mode), alternating with ZeroG for BENCH_PEER_ROUNDS rounds: the median of the rounds'
-//               ZeroG/peer ratios; graphile-worker's batched mode once
+//   peer      - the same workload on BullMQ (concurrency 50), graphile-worker (concurrency 10, default
+//               mode) and a bare Beanstalkd client (concurrency 50, put/reserve/delete), alternating with
+//               ZeroG for BENCH_PEER_ROUNDS rounds: the median of the rounds' ZeroG/peer ratios;
+//               graphile-worker's batched mode once
 //   http      - POST /job/noop on each backend vs a bare Fastify JSON route, alternating rounds → req/s, ratio
 //   latency   - POST → start and POST → result at a steady 200 jobs/s → p50/p90/p99/max ms; BullMQ's add → start
 //               at the same rate (no HTTP in it)
-//   runners   - no-op jobs inline vs in child processes (warm; recycled every 100 jobs; a fresh process per
-//               job) on SQLite and memory:, concurrency 1 and 4 → jobs/s and ratio to inline (median of 3
+//   runners   - no-op jobs inline vs in child processes (warm, several jobs per process; a process per slot;
+//               recycled every 100 jobs; a fresh process per job) on SQLite and memory:, concurrency 1, 10
+//               and 50 → jobs/s and ratio to inline (median of 3
 //               alternating rounds); a child process's start-up time (see runners.ts)
 // No pass/fail here: the figures are read as ratios within one run (the machines are noisy).
 // BENCH_ONLY=process|http|latency|runners, BENCH_BACKENDS=sqlite,postgres,redis,beanstalk,memory (default all;
@@ -37,6 +39,7 @@ import {
 } from "./backends.ts";
 import { httpCreate } from "./http-create.ts";
 import { latency } from "./latency.ts";
+import { beanstalkdRawProcess } from "./peers/beanstalkd-raw.ts";
 import { bullmqProcess } from "./peers/bullmq.ts";
 import { bullmqLatency } from "./peers/bullmq-latency.ts";
 import { graphileProcess } from "./peers/graphile-worker.ts";
@@ -150,6 +153,16 @@ async function processSection(): Promise<void> {
     const peer = "graphile-worker (batched)";
     report({ bench: "peer", peer, backend: "postgres", concurrency: 10, jobs: JOBS, jobsPerSec: round(batched, 0) });
     report({ bench: "peer-ratio", zerog: "postgres", peer, concurrency: 10, zerogOverPeer: round(zerog / batched, 2) });
+  }
+  const beanstalk = backends.find((b) => b.name === "beanstalk");
+  if (beanstalk) {
+    await peerRounds(
+      "beanstalk",
+      "beanstalkd (raw client)",
+      50,
+      async () => prefillAndProcess(await beanstalk.fresh(), JOBS, 50),
+      async () => beanstalkdRawProcess((await beanstalk.fresh()).queue, JOBS, 50),
+    );
   }
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type BeanstalkQueue,
@@ -6,7 +7,7 @@ import {
 } from "../../src/backends/beanstalkd/beanstalk-queue.ts";
 import type { Reserved } from "../../src/contracts/queue.ts";
 import { isZeroGError } from "../../src/errors.ts";
-import { privateBeanstalkd, untilReservesWait } from "../helpers/beanstalkd.ts";
+import { commandCounts, privateBeanstalkd, untilReservesWait } from "../helpers/beanstalkd.ts";
 import { until } from "../helpers/wait.ts";
 
 // Skipped only when the beanstalkd binary is missing and CI is not set (the helper fails the run under CI=true).
@@ -109,6 +110,34 @@ describe.skipIf(server === null)("beanstalkd queue", () => {
     await until(async () => ((await q.entryStats(id))?.state === "ready" ? true : undefined), "the TTR to pass");
     expect(isZeroGError(await errorOf(r.delete()), "ZEROG_ENTRY_LOST")).toBe(true);
     expect((await q.entryStats(id))?.state).toBe("ready");
+  });
+
+  it("deletes with one command within half the TTR, and touches first after that", async () => {
+    const q = await queue();
+    const url = server?.url ?? "";
+    const soon = await q.put(Q, "soon", { ttrSeconds: 60 });
+    const before = await commandCounts(url);
+    await (await mustReserve(q)).delete();
+    expect(await commandCounts(url)).toEqual({ touch: before.touch, delete: before.delete + 1 });
+    expect(await q.entryStats(soon)).toBeNull();
+
+    const late = await q.put(Q, "late", { ttrSeconds: 2 });
+    const r = await mustReserve(q);
+    await sleep(1100); // past half the TTR: what is tested is the passing of time
+
+    const mid = await commandCounts(url);
+    await r.delete();
+    expect(await commandCounts(url)).toEqual({ touch: mid.touch + 1, delete: mid.delete + 1 });
+    expect(await q.entryStats(late)).toBeNull();
+
+    // A touch starts the window again.
+    await q.put(Q, "touched", { ttrSeconds: 2 });
+    const t = await mustReserve(q);
+    await sleep(1100);
+    await t.touch();
+    const touched = await commandCounts(url);
+    await t.delete();
+    expect(await commandCounts(url)).toEqual({ touch: touched.touch, delete: touched.delete + 1 });
   });
 
   it("times out an untouched reservation at its TTR even while other connections keep the server busy", async () => {

@@ -114,3 +114,14 @@ export async function untilReservesWait(url: string, tube: string, count = 1): P
     client.close();
   }
 }
+
+/** The server's counts of `touch` and `delete` commands answered so far (stats). */
+export async function commandCounts(url: string): Promise<{ touch: number; delete: number }> {
+  const client = new BeanstalkClient(parseBeanstalkUrl(url));
+  try {
+    const s = await client.stats();
+    return { touch: s.cmdTouch, delete: s.cmdDelete };
+  } finally {
+    client.close();
+  }
+}

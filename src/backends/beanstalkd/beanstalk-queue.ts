@@ -39,7 +39,8 @@ const STOPPED = Symbol("stopped");
  * - Each reserve costs one more round trip: a `stats-job` on the reserving connection, for the
  *   entry's tube, priority and TTR. A handle left untouched past its TTR nudges the server
  *   (see `TTR_NUDGE_GRACE_MS`), which Beanstalkd 1.12 needs to time it out reliably.
- * - A delete is a touch then a delete (see `BeanstalkReserved.delete`): two round trips.
+ * - A delete is one round trip within half the TTR of the reserve or the last touch, else a
+ *   touch then a delete (see `BeanstalkReserved.delete`).
  * - Beanstalkd counts whole seconds: delays and TTRs round up (TTR at least 1 s), and a reserve
  *   waits `ceil(timeoutMs / 1000)` seconds on the server. A timeout that is not a whole number
  *   of seconds, an aborted signal and `close` end the wait early by closing that reserve's
@@ -128,7 +129,7 @@ export class BeanstalkQueue implements Queue {
         this.#pool.discard(client);
         return null;
       case "reserved":
-        return this.#handle(client, result.job.id, result.job.body.toString("utf8"));
+        return this.#handle(client, result.job.id, result.job.body.toString("utf8"), performance.now());
     }
   }
 
@@ -209,7 +210,7 @@ export class BeanstalkQueue implements Queue {
    * its tube (the RESERVED reply does not), and its priority and TTR, which the handle keeps for
    * bury, release and its TTR nudge. Null when the job is already gone.
    */
-  async #handle(client: BeanstalkClient, id: string, body: string): Promise<Reserved | null> {
+  async #handle(client: BeanstalkClient, id: string, body: string, reservedAt: number): Promise<Reserved | null> {
     let s: JobStats | null;
     try {
       s = await client.statsJob(id);
@@ -222,7 +223,14 @@ export class BeanstalkQueue implements Queue {
       this.#pool.release(client);
       return null;
     }
-    return new BeanstalkReserved(this.#host, client, { id, queue: s.tube, body, priority: s.pri, ttrSeconds: s.ttr });
+    return new BeanstalkReserved(this.#host, client, {
+      id,
+      queue: s.tube,
+      body,
+      priority: s.pri,
+      ttrSeconds: s.ttr,
+      reservedAt,
+    });
   }
 
   /** Resolves with STOPPED when `signal` aborts, after `cutMs`, or on close; `dispose` stops listening. */

@@ -19,6 +19,8 @@ export interface ReservedJob {
   body: string;
   priority: number;
   ttrSeconds: number;
+  /** `performance.now()` when the reserve's reply arrived: the TTR clock started just before. */
+  reservedAt: number;
 }
 
 /**
@@ -51,6 +53,8 @@ export class BeanstalkReserved implements Reserved {
   readonly #generation: number;
   readonly #host: ReservationHost;
   #held = true;
+  /** When the TTR clock last (re)started, on this process's monotonic clock, at the latest. */
+  #ttrFrom: number;
   #chain: Promise<unknown> = Promise.resolve();
   #nudge: NodeJS.Timeout | undefined;
 
@@ -63,17 +67,21 @@ export class BeanstalkReserved implements Reserved {
     this.body = job.body;
     this.#priority = job.priority;
     this.#ttrMs = job.ttrSeconds * 1000;
+    this.#ttrFrom = job.reservedAt;
     this.#armNudge();
   }
 
   /**
-   * Touches first, and deletes only once the touch proved the job is still reserved by this
-   * connection: a plain `delete` would also remove a job whose TTR passed and that sits ready
-   * for another worker (the server lets any connection delete a ready job).
+   * A plain `delete` would also remove a job whose TTR passed and that sits ready for another
+   * worker (the server lets any connection delete a ready job). So once half the TTR has gone by
+   * since the reserve or the last touch, it touches first and deletes only once the touch proved
+   * the job is still reserved by this connection. Before that, on the same connection that holds
+   * it, the job cannot have timed out: one round trip instead of two, on every job's last step.
    */
   delete(): Promise<void> {
     return this.#op(async (c) => {
-      if (!(await c.touch(this.id))) return "lost";
+      const surelyHeld = performance.now() - this.#ttrFrom < this.#ttrMs / 2;
+      if (!surelyHeld && !(await c.touch(this.id))) return "lost";
       return (await c.delete(this.id)) ? "settled" : "lost";
     });
   }
@@ -97,7 +105,10 @@ export class BeanstalkReserved implements Reserved {
 
   touch(): Promise<void> {
     return this.#op(async (c) => {
+      // Taken before sending: the server restarts the TTR later than this, never earlier.
+      const sentAt = performance.now();
       if (!(await c.touch(this.id))) return "lost";
+      this.#ttrFrom = sentAt;
       this.#armNudge();
       return "held";
     });

@@ -121,6 +121,9 @@ export interface ServerStats {
   uptime: number;
   pid: number;
   version: string;
+  /** `touch` and `delete` commands the server has answered since it started (diagnostics). */
+  cmdTouch: number;
+  cmdDelete: number;
 }
 
 export function parseServerStats(body: Buffer): ServerStats {
@@ -131,6 +134,8 @@ export function parseServerStats(body: Buffer): ServerStats {
     uptime: num(m, "uptime", what),
     pid: num(m, "pid", what),
     version: str(m, "version", what),
+    cmdTouch: num(m, "cmd-touch", what),
+    cmdDelete: num(m, "cmd-delete", what),
   };
 }
 
