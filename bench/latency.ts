@@ -1,9 +1,12 @@
-// POST → start and POST → result latency at a steady rate, over real HTTP, one server with workers.
+// POST → start and POST → result latency at a steady rate, over real HTTP, one server with workers;
+// then create → start through the library, in the same process and from another process.
+import { fork } from "node:child_process";
+import { once } from "node:events";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pino } from "pino";
 import { Server } from "zerog";
-import type { BenchBackend } from "./backends.ts";
+import type { BenchBackend, BenchUrls } from "./backends.ts";
 import { NoopJob } from "./noop-job.ts";
 import { latencySummary, quantile, report, round, steadily } from "./stats.ts";
 
@@ -58,7 +61,36 @@ export async function latency(backend: BenchBackend): Promise<void> {
     jobs: total,
     createToStartMs: latencySummary(createToStart),
   });
+  // From another process: what a worker's wake-up costs when it is not told in-process.
+  if (backend.name !== "memory") {
+    started.clear();
+    // Its first second warms the producer up (JIT, connections) and is left out, as above.
+    const fromOther = await createdElsewhere(urls, LATENCY_RATE + total);
+    while (started.size < LATENCY_RATE + total) await sleep(10);
+    const toStartElsewhere = fromOther
+      .slice(LATENCY_RATE)
+      .map(([uuid, at]) => (started.get(uuid) ?? Number.NaN) + performance.timeOrigin - at);
+    report({
+      bench: "latency-cross-process",
+      backend: backend.name,
+      ratePerSec: LATENCY_RATE,
+      jobs: total,
+      warmupJobs: LATENCY_RATE,
+      createToStartMs: latencySummary(toStartElsewhere),
+    });
+  }
   await server.close();
+}
+
+/** `count` no-op jobs created at LATENCY_RATE by a second server in its own process (cross-process-producer.ts). */
+async function createdElsewhere(urls: BenchUrls, count: number): Promise<[string, number][]> {
+  const producer = fork(new URL("./cross-process-producer.ts", import.meta.url), [], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const answer = once(producer, "message");
+  producer.send({ urls, count, ratePerSec: LATENCY_RATE });
+  const [created] = (await answer) as [[string, number][]];
+  return created;
 }
 
 /** POSTs `count` no-op jobs at a steady LATENCY_RATE; resolves with each uuid's send time. */

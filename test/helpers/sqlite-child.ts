@@ -4,12 +4,16 @@
  * process starts at once, then sends back one ChildResult.
  *   cas <path> <uuid> <n>   n read → replace increments of the document's tickcount
  *   reserve <path> <queue>  reserve and delete until the queue stays empty for 300 ms
+ *   put <path> <queue>      put one entry
  */
 import { createSqliteDatastore } from "../../src/backends/sqlite/sqlite-datastore.ts";
 import { createSqliteQueue } from "../../src/backends/sqlite/sqlite-queue.ts";
 import { isZeroGError } from "../../src/errors.ts";
 
-export type ChildResult = { mode: "cas"; conflicts: number } | { mode: "reserve"; ids: string[] };
+export type ChildResult =
+  | { mode: "cas"; conflicts: number }
+  | { mode: "reserve"; ids: string[] }
+  | { mode: "put"; id: string };
 
 async function casIncrements(path: string, uuid: string, n: number): Promise<ChildResult> {
   const store = createSqliteDatastore({ path });
@@ -49,9 +53,17 @@ async function reserveAll(path: string, queueName: string): Promise<ChildResult>
   return { mode: "reserve", ids };
 }
 
+async function putOne(path: string, queueName: string): Promise<ChildResult> {
+  const queue = createSqliteQueue({ path });
+  const id = await queue.put(queueName, "from another process");
+  await queue.close();
+  return { mode: "put", id };
+}
+
 const [mode, path = "", a = "", b = "0"] = process.argv.slice(2);
 process.once("message", () => {
-  const work = mode === "cas" ? casIncrements(path, a, Number(b)) : reserveAll(path, a);
+  const work =
+    mode === "cas" ? casIncrements(path, a, Number(b)) : mode === "put" ? putOne(path, a) : reserveAll(path, a);
   work.then(
     (result) => process.send?.(result, () => process.exit(0)),
     (err: unknown) => {

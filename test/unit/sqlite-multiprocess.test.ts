@@ -10,9 +10,9 @@ import { tempDbPath } from "../helpers/sqlite-temp.ts";
 const CHILD = fileURLToPath(new URL("../helpers/sqlite-child.ts", import.meta.url));
 const PROCESSES = 4;
 
-/** Starts `PROCESSES` children, lets them go at the same moment, and collects their results. */
-async function runChildren(args: string[]): Promise<ChildResult[]> {
-  const children = Array.from({ length: PROCESSES }, () =>
+/** Starts `count` children, lets them go at the same moment, and collects their results. */
+async function runChildren(args: string[], count = PROCESSES): Promise<ChildResult[]> {
+  const children = Array.from({ length: count }, () =>
     fork(CHILD, args, { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] }),
   );
   await Promise.all(children.map((c) => once(c, "message")));
@@ -56,6 +56,25 @@ describe("sqlite shared by several processes", () => {
     const sharing = results.filter((r) => r.mode === "reserve" && r.ids.length > 0);
     expect(sharing.length).toBeGreaterThanOrEqual(2);
     expect(await store.queue.stats("jobs")).toEqual({ queue: "jobs", ready: 0, delayed: 0, reserved: 0, buried: 0 });
+    await store.close();
+  });
+
+  it("wakes a waiting reserve as soon as another process puts an entry, without waiting for the poll", async () => {
+    const path = tempDbPath();
+    // A ten-minute poll: only the wake-up on the other process's commit can end this wait in time.
+    const store = openSqlite({ path, pollMs: 600_000 });
+    let parked = (): void => undefined;
+    const waiting = new Promise<void>((resolve) => {
+      parked = resolve;
+    });
+    const reserving = store.queue.reserve(["jobs"], { timeoutMs: 25_000, onWait: () => parked() });
+    await waiting;
+    const [put] = await runChildren(["put", path, "jobs"], 1);
+    const putAt = performance.now();
+    const reserved = await reserving;
+    expect(reserved?.id).toBe(put?.mode === "put" ? put.id : "no put");
+    // Without the wake-up the reserve would take it only when its 25 s park ends.
+    expect(performance.now() - putAt).toBeLessThan(5000);
     await store.close();
   });
 });

@@ -15,6 +15,7 @@ import { TakeGroups } from "../../contracts/take-groups.ts";
 import { ClosedError, EntryLostError } from "../../errors.ts";
 import { type Clock, systemClock } from "../../internal/clock.ts";
 import { Notifier } from "../../internal/notifier.ts";
+import { CommitWatch } from "./commit-watch.ts";
 import { openSqliteConnection, type SqliteConnection } from "./connection.ts";
 import {
   type EntryRow,
@@ -28,10 +29,11 @@ export interface SqliteQueueOptions {
   /** Source of every stored time (due times, leases). @defaultValue systemClock */
   clock?: Clock;
   /**
-   * How often waiting reserves look for entries this process was not told about: puts by other
-   * processes, delays that ran out, expired leases. One cheap read per interval per process;
-   * 50 ms keeps cross-process pickup well under a job's usual run time. In-process puts wake
-   * reservers at once. @defaultValue 50
+   * How often waiting reserves look for entries this process was not told about: delays that
+   * ran out, expired leases, and puts by other processes where the database file cannot be
+   * watched. One cheap read per interval per process. In-process puts wake reservers at once,
+   * and so do other processes' commits where the file can be watched (see CommitWatch).
+   * @defaultValue 50
    */
   pollMs?: number;
 }
@@ -61,6 +63,8 @@ export class SqliteQueue implements Queue {
   /** When each queue's due delayed entries were last promoted (clock ms). */
   readonly #promotedAt = new Map<string, number>();
   #poller: NodeJS.Timeout | undefined;
+  /** While anyone waits: another process's commit wakes them, without waiting for the poll. */
+  readonly #commits: CommitWatch;
   #closed = false;
 
   /** Uses `conn` (counted as one of its users, so closing the last user closes it). */
@@ -70,6 +74,7 @@ export class SqliteQueue implements Queue {
     this.#sql = prepareQueueStatements(conn.db);
     this.#clock = opts.clock ?? systemClock;
     this.#pollMs = opts.pollMs ?? SQLITE_QUEUE_DEFAULTS.pollMs;
+    this.#commits = new CommitWatch(conn.db, () => this.#wakeForFound());
   }
 
   async put(queue: string, body: string, opts: PutOptions = {}): Promise<QueueEntryId> {
@@ -129,6 +134,7 @@ export class SqliteQueue implements Queue {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#poller);
+    this.#commits.stop();
     this.#notifier.wakeAll();
     await this.#conn.release();
   }
@@ -242,22 +248,30 @@ export class SqliteQueue implements Queue {
     return this.#sql.release.run({ ...owner, state, dueAt, priority: priority ?? null }).changes > 0;
   }
 
-  /** One timer per queue while anyone waits: a read (no lock) per waited queue, waking as many as it finds. */
+  /** One timer (and one file watch) per queue while anyone waits; both stop when nobody does. */
   #startPolling(): void {
+    this.#commits.start();
     if (this.#poller) return;
     this.#poller = setInterval(() => {
       if (this.#closed || this.#notifier.idle) {
         clearInterval(this.#poller);
         this.#poller = undefined;
+        this.#commits.stop();
         return;
       }
-      const now = this.#clock.now();
-      for (const [queue, parked] of [...this.#notifier.parkedCounts()]) {
-        const { n } = this.#sql.countReservable.get({ queue, now, limit: parked }) ?? { n: 0 };
-        if (n > 0) this.#notifier.notify(queue, n);
-      }
+      this.#wakeForFound();
     }, this.#pollMs);
     this.#poller.unref();
+  }
+
+  /** A read (no lock) per waited queue, waking as many reservers as it finds entries. */
+  #wakeForFound(): void {
+    if (this.#closed) return;
+    const now = this.#clock.now();
+    for (const [queue, parked] of [...this.#notifier.parkedCounts()]) {
+      const { n } = this.#sql.countReservable.get({ queue, now, limit: parked }) ?? { n: 0 };
+      if (n > 0) this.#notifier.notify(queue, n);
+    }
   }
 
   /** The state Beanstalkd would report: due delays and expired leases count as ready. */
