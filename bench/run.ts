@@ -6,6 +6,8 @@
 //               and 50, median of 3 runs on fresh files; PostgreSQL, Redis and Beanstalkd at 10 and 50, one
 //               run each)
 //   create    - jobs created through the library (JobClient, 500 in flight) → jobs/s
+//   bulk      - jobs created 1,000 a call (JobClient.createMany) against BullMQ's addBulk and
+//               graphile-worker's addJobs → jobs/s and ZeroG/peer ratios (see bulk-create.ts)
 //   peer      - the same workload on BullMQ (concurrency 50), graphile-worker (concurrency 10, default
 //               mode) and a bare Beanstalkd client (concurrency 50, put/reserve/delete), alternating with
 //               ZeroG for BENCH_PEER_ROUNDS rounds: the median of the rounds' ZeroG/peer ratios;
@@ -18,7 +20,7 @@
 //               and 50 → jobs/s and ratio to inline (median of 3
 //               alternating rounds); a child process's start-up time (see runners.ts)
 // No pass/fail here: the figures are read as ratios within one run (the machines are noisy).
-// BENCH_ONLY=process|http|latency|runners, BENCH_BACKENDS=sqlite,postgres,redis,beanstalk,memory (default all;
+// BENCH_ONLY=process|bulk|http|latency|runners, BENCH_BACKENDS=sqlite,postgres,redis,beanstalk,memory (default all;
 // memory is used by the runners section only), BENCH_JOBS, BENCH_REPEATS, BENCH_PEER_ROUNDS, BENCH_HTTP_SECONDS,
 // BENCH_HTTP_ROUNDS, BENCH_LATENCY_SECONDS, BENCH_RUNNER_JOBS, BENCH_RUNNER_FRESH_JOBS, BENCH_RUNNER_ROUNDS,
 // BENCH_RUNNER_STARTS, BENCH_POSTGRES_URL, BENCH_REDIS_URL; BENCH_SWEEP=1 runs retention beside the workers of
@@ -37,6 +39,7 @@ import {
   redisBackend,
   sqliteBackend,
 } from "./backends.ts";
+import { bulkSection } from "./bulk-create.ts";
 import { httpCreate } from "./http-create.ts";
 import { latency } from "./latency.ts";
 import { beanstalkdRawProcess } from "./peers/beanstalkd-raw.ts";
@@ -74,6 +77,7 @@ if (wanted.has("beanstalk")) {
 const only = process.env.BENCH_ONLY;
 try {
   if (!only || only === "process") await processSection();
+  if (!only || only === "bulk") await bulkSection(backends, JOBS, PEER_ROUNDS);
   if (!only || only === "http") await httpCreate(backends);
   if (!only || only === "latency") {
     for (const b of backends) await latency(b);

@@ -17,7 +17,9 @@ export {
   type SweepTarget,
   type SweepTurn,
 } from "./backends/sweeper.ts";
+export { type BulkJob, MAX_BULK_JOBS } from "./client/bulk-create.ts";
 export {
+  type CreatedJob,
   type CreateJobOptions,
   JobClient,
   type JobInfo,

@@ -10,6 +10,7 @@ import { completenessAtEnd, nextAttemptAt } from "../job/job-progress.ts";
 import { newJobDocument } from "../job/new-document.ts";
 import type { JobRegistry } from "../job/registry.ts";
 import * as t from "../job/transitions.ts";
+import { type BulkJob, validateBulk } from "./bulk-create.ts";
 import { IDEMPOTENCY_WINDOW_SECONDS, Idempotency } from "./idempotency.ts";
 import { type RetryManyQuery, retryJob, retryJobs } from "./retry-job.ts";
 
@@ -70,6 +71,12 @@ export interface JobInfo extends JobProgress {
  */
 export type KillResult = "killed" | "stopping" | "finished";
 
+/**
+ * Creates of a bulk create in flight at once: what arrives together is batched by the backend
+ * (SQLite's group commit, one pipeline to Redis), while the wait on each stays short.
+ */
+const BULK_IN_FLIGHT = 500;
+
 /** Rounds of read-and-retry when the job's document changes under a kill; a running job writes often. */
 const KILL_CAS_RETRIES = 10;
 
@@ -106,7 +113,47 @@ export class JobClient {
 
   /** `create`, saying whether the job is new or an idempotent repeat's (`opts.idempotencyKey`). */
   async createJob(jobType: string, params: unknown, opts: CreateJobOptions = {}): Promise<CreatedJob> {
-    const valid = this.#registry.validate(jobType, params);
+    return this.#createValid(jobType, this.#registry.validate(jobType, params), opts);
+  }
+
+  /**
+   * Creates a job of `jobType` for each params of `paramsList`, and resolves with their uuids in
+   * the same order. Every params is validated first: one bad item (InvalidParamsError naming it,
+   * `[3].params.width`) creates nothing. Then each job is stored as `create` stores one (document
+   * and queue entry together), many at once. If the backend fails midway, the call rejects and
+   * the jobs stored before stay; with `opts.idempotencyKey`, job i uses the key `${key}:${i}`, so
+   * calling again with the same list and key creates only those that are missing and answers
+   * the same uuids. `delaySeconds` and `priority` apply to every job.
+   */
+  async createMany(jobType: string, paramsList: readonly unknown[], opts: CreateJobOptions = {}): Promise<string[]> {
+    this.#registry.require(jobType);
+    // Not an array (from untyped code): validateBulk says so.
+    const jobs: unknown = Array.isArray(paramsList) ? paramsList.map((params) => ({ jobType, params })) : paramsList;
+    return (await this.#createBulk(jobs, opts)).map((c) => c.uuid);
+  }
+
+  /** `createMany` for jobs of several types (`POST /jobs`); says for each whether it is new or an idempotent repeat's. */
+  createJobs(jobs: readonly BulkJob[], opts: CreateJobOptions = {}): Promise<CreatedJob[]> {
+    return this.#createBulk(jobs, opts);
+  }
+
+  async #createBulk(jobs: unknown, opts: CreateJobOptions): Promise<CreatedJob[]> {
+    const valid = validateBulk(this.#registry, jobs);
+    const { idempotencyKey, ...shared } = opts;
+    const created: CreatedJob[] = new Array(valid.length);
+    for (let from = 0; from < valid.length; from += BULK_IN_FLIGHT) {
+      await Promise.all(
+        valid.slice(from, from + BULK_IN_FLIGHT).map(async (job, k) => {
+          const i = from + k;
+          const own = idempotencyKey === undefined ? shared : { ...shared, idempotencyKey: `${idempotencyKey}:${i}` };
+          created[i] = await this.#createValid(job.jobType, job.params, own);
+        }),
+      );
+    }
+    return created;
+  }
+
+  async #createValid(jobType: string, valid: Record<string, unknown>, opts: CreateJobOptions): Promise<CreatedJob> {
     const delaySeconds = opts.delaySeconds ?? 0;
     const priority = opts.priority ?? this.#opts.priority;
     const doc = newJobDocument({

@@ -33,6 +33,7 @@ const EXPECTED: Readonly<Record<string, RouteGuard>> = {
   "POST /job/:uuid/kill": "token",
   "DELETE /job/:uuid": "token",
   "POST /job/:uuid/retry": "token",
+  "POST /jobs": "token",
   "POST /jobs/retry": "token",
   "POST /jobtypes/:jobType/pause": "token",
   "POST /jobtypes/:jobType/resume": "token",

@@ -832,5 +832,94 @@ export function describeEndToEnd(opts: EndToEndOptions): void {
         expect(await state(delayed)).toBe("delayed");
       });
     });
+
+    describe("bulk create (POST /jobs)", () => {
+      const postMany = (jobs: unknown, headers: Record<string, string> = {}, query = "") =>
+        call("POST", `/jobs${query}`, JSON.stringify(jobs), { "content-type": "application/json", ...headers });
+      const countOf = async (type: string): Promise<number> =>
+        ((await call("GET", `/jobs?type=${type}&limit=500`)).body as { jobs: unknown[] }).jobs.length;
+
+      it("creates every job, in order, of several types, and each runs", async () => {
+        const marker = randomUUID();
+        const res = await postMany([
+          { jobType: "return_value", params: { ret: `${marker}-0` } },
+          { jobType: "slow", params: { ms: 1 } },
+          { jobType: "return_value", params: { ret: `${marker}-2` } },
+          { jobType: "return_value" },
+        ]);
+        expect(res.status).toBe(201);
+        const { uuids, created } = res.body as { uuids: string[]; created: number };
+        expect(created).toBe(4);
+        expect(new Set(uuids).size).toBe(4);
+        for (const uuid of uuids) expect((await watcher.finished(uuid)).resultCode).toBe(200);
+        const docs = await Promise.all(uuids.map(dump));
+        expect(docs.map((d) => d.jobType)).toEqual(["return_value", "slow", "return_value", "return_value"]);
+        expect(docs.map((d) => d.params)).toEqual([
+          { ret: `${marker}-0` },
+          { ms: 1, slowRuns: 1_000_000 },
+          { ret: `${marker}-2` },
+          {},
+        ]);
+      });
+
+      it("creates nothing when one item is bad, and names every bad item by its index", async () => {
+        const before = await countOf("slow");
+        const res = await postMany([
+          { jobType: "slow", params: { ms: 1 } },
+          { jobType: "slow", params: { ms: -1 } },
+          { jobType: "no_such_type", params: {} },
+          { jobType: "slow", params: [] },
+          "not a job",
+        ]);
+        expect(res.status).toBe(400);
+        const body = res.body as { error: string; issues: { path: string }[] };
+        expect(body.error).toBe("ZEROG_INVALID_PARAMS");
+        expect(body.issues.map((d) => d.path)).toEqual(["[1].params.ms", "[2].jobType", "[3].params", "[4]"]);
+        expect(await countOf("slow")).toBe(before);
+      });
+
+      it("refuses a body that is not a list of 1 to 10000 jobs, and malformed JSON", async () => {
+        for (const body of [{}, [], "x", null]) {
+          const res = await postMany(body);
+          expect(res.status, JSON.stringify(body)).toBe(400);
+          expect(res.body).toMatchObject({ error: "ZEROG_INVALID_PARAMS" });
+        }
+        const bad = await call("POST", "/jobs", "[{", { "content-type": "application/json" });
+        expect(bad.status).toBe(400);
+        expect(bad.body).toMatchObject({ error: "ZEROG_INVALID_JSON" });
+        expect((await postMany([{ jobType: "slow", params: { ms: 1 } }], {}, "?delay=x")).status).toBe(400);
+      });
+
+      it("with an Idempotency-Key, sending the same list again creates nothing and answers the same uuids", async () => {
+        const key = { "idempotency-key": `bulk-${randomUUID()}` };
+        const jobs = [
+          { jobType: "return_value", params: { ret: 1 } },
+          { jobType: "return_value", params: { ret: 2 } },
+        ];
+        const first = await postMany(jobs, key);
+        expect(first.status).toBe(201);
+        const again = await postMany(jobs, key);
+        expect(again.status).toBe(200);
+        expect(again.headers.get("idempotent-replayed")).toBe("true");
+        expect(again.body).toEqual({ uuids: (first.body as { uuids: string[] }).uuids, created: 0 });
+      });
+
+      it("applies ?delay= to every job", async () => {
+        const res = await postMany(
+          [
+            { jobType: "slow", params: { ms: 1 } },
+            { jobType: "slow", params: { ms: 1 } },
+          ],
+          {},
+          "?delay=3600",
+        );
+        expect(res.status).toBe(201);
+        for (const uuid of (res.body as { uuids: string[] }).uuids) {
+          const doc = await dump(uuid);
+          expect(doc.state).toBe("delayed");
+          expect(await call("DELETE", `/job/${uuid}`)).toMatchObject({ status: 200 });
+        }
+      });
+    });
   });
 }

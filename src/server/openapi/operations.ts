@@ -161,6 +161,31 @@ export const KNOWN_OPERATIONS: Record<string, OperationDoc> = {
     ok: { status: 200, description: '`{uuid, result: "retried"}`', schema: anyObject },
     errors: ["ZEROG_BAD_REQUEST", "ZEROG_JOB_NOT_FOUND", "ZEROG_JOB_NOT_RETRYABLE"],
   },
+  "POST /jobs": {
+    summary: "Create many jobs at once",
+    description:
+      "Every item is validated first: one bad item (named by its index, `[3].params.width`) is a 400 and creates nothing. Then each job is stored as POST /job stores one, many at once; if the backend fails midway, the jobs stored before stay. With an Idempotency-Key, job i uses the key `<key>:<i>`, so sending the same list again creates only what is missing and answers the same uuids. The options apply to every job.",
+    tag: "jobs",
+    query: CREATE_OPTIONS,
+    body: {
+      description: "1 to 10000 jobs: `[{jobType, params}]` (params may be left out: the schema's defaults)",
+      schema: {
+        type: "array",
+        minItems: 1,
+        maxItems: 10_000,
+        items: object({ jobType: { type: "string" }, params: anyObject }, ["jobType"]),
+      },
+    },
+    ok: {
+      status: 201,
+      description: "`{uuids, created}`: the jobs' uuids in the order sent, and how many are new (200 when none is)",
+      schema: object({
+        uuids: { type: "array", items: { type: "string", format: "uuid" } },
+        created: { type: "integer" },
+      }),
+    },
+    errors: CREATE_ERRORS,
+  },
   "POST /jobs/retry": {
     summary: "Run the failed (or killed) jobs again, newest first",
     tag: "jobs",
