@@ -142,6 +142,15 @@ async function processSection(): Promise<void> {
       async () => prefillAndProcess(await redis.fresh(), JOBS, 50),
       () => bullmqProcess(PEER_URLS.redis, JOBS, 50),
     );
+    for (const concurrency of [10, 50]) {
+      await peerRounds(
+        "redis",
+        "bullmq (removeOnComplete)",
+        concurrency,
+        async () => prefillAndProcess(await redis.fresh(), JOBS, concurrency),
+        () => bullmqProcess(PEER_URLS.redis, JOBS, concurrency, true),
+      );
+    }
   }
   const postgres = backends.find((b) => b.name === "postgres");
   if (postgres) {

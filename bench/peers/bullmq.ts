@@ -3,14 +3,28 @@ import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { Queue, Worker } from "bullmq";
 
-/** Jobs/s for `jobs` pre-filled no-op jobs at `concurrency`, BullMQ's defaults otherwise (completed jobs kept). */
-export async function bullmqProcess(redisUrl: string, jobs: number, concurrency: number): Promise<number> {
+/**
+ * Jobs/s for `jobs` pre-filled no-op jobs at `concurrency`. BullMQ's defaults keep every completed
+ * job; `removeOnComplete` is how its docs advise deploying it (completed jobs deleted at once).
+ */
+export async function bullmqProcess(
+  redisUrl: string,
+  jobs: number,
+  concurrency: number,
+  removeOnComplete = false,
+): Promise<number> {
   const { hostname, port } = new URL(redisUrl);
   const connection = { host: hostname, port: Number(port || 6379), maxRetriesPerRequest: null };
   const name = `zerog_bench_${randomBytes(4).toString("hex")}`;
   const queue = new Queue(name, { connection });
   for (let i = 0; i < jobs; i += 1000) {
-    await queue.addBulk(Array.from({ length: Math.min(1000, jobs - i) }, () => ({ name: "noop", data: {} })));
+    await queue.addBulk(
+      Array.from({ length: Math.min(1000, jobs - i) }, () => ({
+        name: "noop",
+        data: {},
+        ...(removeOnComplete ? { opts: { removeOnComplete: true } } : {}),
+      })),
+    );
   }
   let done = 0;
   let allDone = (): void => undefined;
