@@ -55,6 +55,8 @@ function parseYaml(body: Buffer, what: string): unknown {
 
 /** A line of the flat maps the server writes: `key: value`, the value unquoted. */
 const FLAT_LINE = /^([a-z][a-z0-9-]*): ?(.*)$/;
+/** A character that could make a value mean more than its text to YAML. */
+const YAML_SYNTAX = /["'#{}[\],&*!|>%@`]/;
 
 /**
  * The stats replies are flat maps of `key: value` lines under `---`, and a tube name (the only
@@ -70,7 +72,7 @@ function flatMap(text: string): Record<string, string> | null {
     const line = lines[i] as string;
     if (line === "") continue;
     const m = FLAT_LINE.exec(line);
-    if (!m || /["'#{}[\],&*!|>%@`]/.test(m[2] as string)) return null;
+    if (!m || YAML_SYNTAX.test(m[2] as string)) return null;
     map[m[1] as string] = m[2] as string;
   }
   return map;

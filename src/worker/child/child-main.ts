@@ -20,7 +20,7 @@ const send = (msg: FromChild): void => {
 function flush(done?: () => void): void {
   const batch = outbox;
   outbox = [];
-  if (batch.length === 0) {
+  if (batch.length === 0 || !process.connected) {
     done?.();
     return;
   }
@@ -43,15 +43,18 @@ const exitProcess = process.exit.bind(process);
 process.exit = ((code?: number | string | null) => {
   const owner = runContext.getStore();
   if (owner !== undefined && runs.has(owner)) {
-    const others = [...runs.keys()].filter((id) => id !== owner);
-    runs.clear();
-    if (others.length > 0) outbox.push({ t: "abandoned", runIds: others });
-    const batch = outbox;
-    outbox = [];
-    if (batch.length > 0 && process.connected) process.send?.(batch);
+    abandonAllBut([owner]);
+    flush();
   }
   return exitProcess(code);
 }) as typeof process.exit;
+
+/** The process is about to exit because of `faulty`: every other run is told it dies as a bystander. */
+function abandonAllBut(faulty: readonly number[]): void {
+  const others = [...runs.keys()].filter((id) => !faulty.includes(id));
+  runs.clear();
+  if (others.length > 0) outbox.push({ t: "abandoned", runIds: others });
+}
 
 process.on("message", (batch: ToChild[]) => {
   for (const msg of batch) receive(msg);
@@ -93,10 +96,8 @@ process.on("uncaughtException", (err) => {
   const error = describeThrown(err);
   error.message = `uncaught in the job's process: ${error.message}`;
   const faulty = owner !== undefined && runs.has(owner) ? [owner] : [...runs.keys()];
-  const others = [...runs.keys()].filter((id) => !faulty.includes(id));
-  runs.clear();
   for (const runId of faulty) outbox.push({ t: "done", runId, result: { ok: false, error }, rss: 0 });
-  if (others.length > 0) outbox.push({ t: "abandoned", runIds: others });
+  abandonAllBut(faulty);
   flush(() => exitProcess(1));
 });
 
